@@ -1,0 +1,56 @@
+"""Every error PixelPatrol raises on purpose lives here.
+
+Each message names the offending input and says what to do instead. The CLI maps
+:class:`InvalidInputError` to exit status 2 and any other :class:`PixelPatrolError`
+to exit status 1. Nothing in this module imports anything heavy.
+"""
+
+from __future__ import annotations
+
+
+class PixelPatrolError(Exception):
+    """Base class of all errors raised by PixelPatrol on purpose."""
+
+
+class InvalidInputError(PixelPatrolError, ValueError):
+    """A value given by the user is invalid; nothing has been started."""
+
+
+class ProjectNameError(InvalidInputError):
+    """The project name is empty or unusable."""
+
+
+class BaseDirError(InvalidInputError):
+    """The base directory is missing or not a directory."""
+
+
+class PathError(InvalidInputError):
+    """An added path is missing, not a directory, or outside the base directory."""
+
+
+class UnknownPluginError(InvalidInputError):
+    """A loader or processor id is not installed."""
+
+
+class SettingsError(InvalidInputError):
+    """A processing setting has an invalid value."""
+
+
+class OutputError(InvalidInputError):
+    """The output location cannot be created or written."""
+
+
+class RunLockedError(PixelPatrolError):
+    """Another run is producing the same output right now."""
+
+
+class WorkflowError(PixelPatrolError):
+    """The Snakemake workflow failed; the message points to its log."""
+
+
+class ReportValidationError(PixelPatrolError):
+    """The merged table violates the column catalog (pandera failure cases attached)."""
+
+
+class NotAReportError(InvalidInputError):
+    """A file given as a report is missing, not Parquet, or not a PixelPatrol table."""
