@@ -1,0 +1,36 @@
+# Two commands do all the setup on a fresh machine (see README.md):
+#   make example   create .venv, generate the example dataset, process it
+#   make test      create .venv, install test system packages, lint, run every test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: example test lint venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+example: $(STAMP)
+	$(BIN)/python -m pixel_patrol_base.example example/data
+	$(BIN)/pixel-patrol process example/data -o example/report.parquet --name example \
+		--description "Generated example dataset"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/snakefmt --check workflow
+	$(BIN)/python tests/lint_workflow.py
+
+test: $(STAMP) lint
+	bash tests/install_system_packages.sh
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) example .pytest_cache .mypy_cache .ruff_cache dist

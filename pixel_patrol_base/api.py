@@ -1,0 +1,291 @@
+"""The public Python API of PixelPatrol.
+
+Call graph of :func:`process_files`::
+
+    process_files(project, **settings)
+      ├─ settings.resolve_settings            every value checked before work starts
+      ├─ pipeline.config.build_config         -> <workdir>/config.yaml
+      ├─ pipeline.lock.RunLock                one run per output
+      ├─ _unchanged_summary                   nothing changed since the last run? done
+      └─ pipeline.runner.run_workflow         Snakemake: plan -> shards -> merge
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pixel_patrol_base.errors import PathError
+from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.project import (
+    Project,
+    check_output_writable,
+    new_project,
+    relative_path,
+)
+from pixel_patrol_base.settings import (
+    DEFAULT_MAX_IMAGES_PER_TASK,
+    DEFAULT_MB_PER_TASK,
+    DEFAULT_PROFILE,
+    DEFAULT_ROW_GROUP_SIZE,
+    DEFAULT_ROWS_PER_PART,
+    DEFAULT_THUMBNAIL_SIZE,
+    ProgressCallback,
+    resolve_settings,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from pixel_patrol_base.report import ProjectMetadata
+
+__all__ = ["Project", "add_paths", "create_project", "delete_path", "load", "process_files"]
+
+log = logging.getLogger(__name__)
+
+
+def create_project(
+    name: str,
+    base_dir: str | Path,
+    loader: str | None = None,
+    output_path: str | Path | None = None,
+) -> Project:
+    """Create a new project.
+
+    Args:
+        name: Project name, embedded in the report; must not be empty or whitespace-only.
+        base_dir: Root directory of the dataset.
+        loader: Loader plugin id (e.g. ``"bioio"``); ``None`` records file information only.
+        output_path: Where to write the report; defaults to ``<base_dir>/<name>.parquet``.
+
+    Returns:
+        The new project.
+
+    Raises:
+        ProjectNameError: for an empty name.
+        BaseDirError: when ``base_dir`` is missing or a file.
+        UnknownPluginError: for an unknown loader (the known ones are listed).
+        OutputError: when ``output_path`` is a folder.
+    """
+    return new_project(name, base_dir, loader, output_path)
+
+
+def add_paths(project: Project, paths: str | Path | Iterable[str | Path]) -> Project:
+    """Restrict processing to sub-folders of the base directory.
+
+    Only files within these paths are processed, and they become the default grouping
+    of the report. Paths are relative to ``base_dir`` or absolute (inside it).
+
+    Returns:
+        The same project, updated.
+
+    Raises:
+        PathError: for a path that is missing, a file, or outside ``base_dir``.
+    """
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    relative = [relative_path(project, p) for p in items]
+    for rel in relative:
+        if rel not in project.paths:
+            project.paths.append(rel)
+    return project
+
+
+def delete_path(project: Project, path: str | Path) -> Project:
+    """Remove a path added with :func:`add_paths`.
+
+    Returns:
+        The same project, updated.
+
+    Raises:
+        PathError: when the path was not added.
+    """
+    candidate = Path(path).expanduser()
+    absolute = candidate if candidate.is_absolute() else project.base_dir / candidate
+    try:
+        rel = absolute.resolve().relative_to(project.base_dir).as_posix()
+    except ValueError:
+        rel = str(path)
+    if rel not in project.paths:
+        added = ", ".join(project.paths) or "none"
+        raise PathError(f"path '{path}' was not added to the project (added: {added})")
+    project.paths.remove(rel)
+    return project
+
+
+def _active_dask_scheduler() -> str | None:
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import default_client
+
+    try:
+        address: str = default_client().scheduler.address
+    except ValueError:
+        return None
+    return address
+
+
+def _unchanged_summary(config: Mapping[str, Any], workdir: Path) -> dict[str, Any] | None:
+    """The last run's summary when its config, files and output are all unchanged."""
+    import json
+
+    from pixel_patrol_base.pipeline.config import config_fingerprint
+    from pixel_patrol_base.pipeline.planning import make_plan
+
+    try:
+        last = json.loads(layout.summary_file(workdir).read_text("utf-8"))
+        stat = Path(config["output"]).stat()
+    except (OSError, ValueError):
+        return None
+    if last.get("config_fingerprint") != config_fingerprint(config) or (
+        stat.st_size,
+        stat.st_mtime_ns,
+    ) != (last["output_size"], last["output_mtime_ns"]):
+        return None
+    plan = make_plan(config)
+    if plan.shard_ids != last["shard_ids"] or not all(
+        layout.chunk_file(workdir, sid).exists() for sid in plan.shard_ids
+    ):
+        return None
+    return {**last, "shards_processed": 0, "shards_reused": len(plan.shard_ids)}
+
+
+def _clear_workdir(workdir: Path) -> None:
+    for child in workdir.iterdir():
+        if child.name == layout.LOCK:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def process_files(
+    project: Project,
+    *,
+    progress_callback: ProgressCallback | None = None,
+    processors_included: Iterable[str] | None = None,
+    processors_excluded: Iterable[str] | None = None,
+    selected_file_extensions: Iterable[str] | str | None = "all",
+    max_workers: int | None = None,
+    mb_per_task: float = DEFAULT_MB_PER_TASK,
+    max_images_per_task: int = DEFAULT_MAX_IMAGES_PER_TASK,
+    slice_size: Mapping[str, int] | None = None,
+    rows_per_part: int = DEFAULT_ROWS_PER_PART,
+    parquet_row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
+    flavor: str = "",
+    description: str = "",
+    omit_base_dir: bool = False,
+    log_file: str | Path | None = None,
+    profile: str | Path = DEFAULT_PROFILE,
+    scheduler: str | None = None,
+    clean: bool = False,
+    thumbnail_size: int = DEFAULT_THUMBNAIL_SIZE,
+) -> Project:
+    """Process the project's files and write its report.
+
+    Runs the Snakemake workflow (plan -> one job per shard -> merge). Reruns are
+    incremental: only shards whose files or result-changing settings changed are
+    processed again, and when nothing changed no image is read at all.
+
+    Args:
+        project: The project from :func:`create_project`.
+        progress_callback: Called as ``(done, total)`` with files done; ``total`` is -1
+            until the plan knows it. Called at least once a second while work runs.
+        processors_included: Processor ids to run (default: all installed).
+        processors_excluded: Processor ids to leave out.
+        selected_file_extensions: Extensions to process, e.g. ``{"tif", "nd2"}``, or
+            ``"all"`` (with a loader: every extension it reads).
+        max_workers: Parallel jobs on this machine (default: all CPUs).
+        mb_per_task: Budget in MiB of one task; larger images go block by block.
+        max_images_per_task: Most files per shard (per job).
+        slice_size: Leaf block size per dimension, e.g. ``{"Z": 1, "Y": 512}``; -1 is the
+            full extent. Defaults: T, C, Z, S = 1; Y, X = -1.
+        rows_per_part: Rows a shard job buffers before writing (bounds job memory).
+        parquet_row_group_size: Rows per row group of the report.
+        flavor: Free-text label of the report kind.
+        description: Free-text description embedded in the report.
+        omit_base_dir: Leave the absolute base directory out of the report.
+        log_file: Also write the run's log here (default: the workdir's logs/).
+        profile: Snakemake profile: a bundled name (``local``, ``slurm``) or a folder.
+        scheduler: Dask scheduler address for the shard jobs; defaults to the active
+            ``distributed.Client``, if any.
+        clean: Drop the workdir (shards, chunks, state) first and start fresh.
+        thumbnail_size: Longest side of thumbnails in pixels.
+
+    Returns:
+        The project, with ``last_run`` holding the run summary.
+
+    Raises:
+        InvalidInputError: (a subclass) for any invalid setting, before work starts.
+        RunLockedError: when another run is writing the same output.
+        WorkflowError: when the workflow failed (the message points to the log).
+        ReportValidationError: when the merged rows violate the column catalog.
+    """
+    from pixel_patrol_base.pipeline.config import build_config, write_config
+    from pixel_patrol_base.pipeline.lock import RunLock
+    from pixel_patrol_base.pipeline.runner import run_workflow
+
+    started = time.perf_counter()
+    settings = resolve_settings(
+        processors_included=processors_included,
+        processors_excluded=processors_excluded,
+        selected_file_extensions=selected_file_extensions,
+        max_workers=max_workers,
+        mb_per_task=mb_per_task,
+        max_images_per_task=max_images_per_task,
+        slice_size=slice_size,
+        rows_per_part=rows_per_part,
+        parquet_row_group_size=parquet_row_group_size,
+        thumbnail_size=thumbnail_size,
+        flavor=flavor,
+        description=description,
+        omit_base_dir=omit_base_dir,
+        log_file=log_file,
+        profile=profile,
+        scheduler=scheduler if scheduler is not None else _active_dask_scheduler(),
+    )
+    check_output_writable(project.output_path)
+    if settings.log_file is not None:
+        check_output_writable(settings.log_file)
+    config = build_config(project, settings)
+    workdir = project.workdir
+    with RunLock(workdir, project.output_path):
+        if clean:
+            _clear_workdir(workdir)
+        config_path = workdir / layout.CONFIG
+        write_config(config, config_path)
+        summary = _unchanged_summary(config, workdir)
+        if summary is None:
+            summary = run_workflow(
+                config,
+                config_path,
+                profile=settings.profile,
+                cores=settings.max_workers,
+                log_path=settings.log_file or workdir / "logs" / "snakemake.log",
+                progress_callback=progress_callback,
+            )
+        elif progress_callback is not None:
+            progress_callback(summary["files_found"], summary["files_found"])
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    project.last_run = summary
+    log.info("processed %s: %s", project.name, summary)
+    return project
+
+
+def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
+    """Load a saved report.
+
+    Returns:
+        The table as a Polars DataFrame and its project metadata.
+
+    Raises:
+        NotAReportError: when ``src`` is missing, not Parquet, or not a PixelPatrol table.
+    """
+    from pixel_patrol_base.report import load_report
+
+    return load_report(src)

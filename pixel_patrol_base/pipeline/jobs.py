@@ -1,0 +1,71 @@
+"""Entry points of the workflow's scripts: one function per rule.
+
+Each function sends logging to the rule's log file and, on a PixelPatrol error, records
+its type and message in ``run/error.json`` so the runner can raise the same error to the
+user, then re-raises so that Snakemake marks the job as failed. Scripts under
+``workflow/scripts/`` call exactly one of these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pixel_patrol_base.errors import PixelPatrolError
+from pixel_patrol_base.pipeline import layout
+
+
+@contextmanager
+def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("pixel_patrol_base")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield
+    except PixelPatrolError as exc:
+        path = layout.error_file(workdir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps({"step": step, "type": type(exc).__name__, "message": str(exc)}), "utf-8"
+        )
+        raise
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
+    """Rule ``plan``: discover and shard, write shard files and ``plan/plan.json``."""
+    from pixel_patrol_base.pipeline.planning import make_plan, write_plan
+
+    workdir = Path(config["workdir"])
+    with _job(log_path, workdir, "plan"):
+        layout.error_file(workdir).unlink(missing_ok=True)
+        write_plan(make_plan(config), workdir)
+
+
+def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path: str) -> None:
+    """Rule ``process_shard``: one shard's entries -> its chunk Parquet."""
+    from pixel_patrol_base.pipeline.shard_job import run_shard
+
+    workdir = Path(config["workdir"])
+    shard_id = Path(shard_path).stem
+    with _job(log_path, workdir, f"process_shard {shard_id}"):
+        run_shard(
+            Path(shard_path), Path(chunk_path), config, layout.progress_file(workdir, shard_id)
+        )
+
+
+def merge(config: Mapping[str, Any], log_path: str) -> None:
+    """Rule ``merge``: chunks -> validated report and ``run/summary.json``."""
+    from pixel_patrol_base.pipeline.merge_job import run_merge
+
+    workdir = Path(config["workdir"])
+    with _job(log_path, workdir, "merge"):
+        run_merge(config, workdir)

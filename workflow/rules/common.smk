@@ -1,0 +1,44 @@
+# Named input and resource functions shared by the rules.
+import json
+from pathlib import Path
+
+
+wildcard_constraints:
+    shard="[0-9a-f]{16}",
+
+
+def get_workdir():
+    """The workdir from the config, defaulting to .pixel_patrol/<stem>/ next to the output."""
+    if config.get("workdir"):
+        return config["workdir"]
+    output = Path(config["output"]).expanduser().resolve()
+    config["workdir"] = str(output.parent / ".pixel_patrol" / output.stem)
+    return config["workdir"]
+
+
+def get_shard_chunks(wildcards):
+    """Chunk files of every shard of the current plan, in shard order."""
+    plan = json.loads(Path(checkpoints.plan.get().output[0]).read_text("utf-8"))
+    return [f"chunks/{shard['id']}.parquet" for shard in plan["shards"]]
+
+
+def get_planned_mb(input):
+    """Planned size in MiB of the shard a job processes."""
+    return json.loads(Path(input[0]).read_text("utf-8"))["planned_bytes"] / 2**20
+
+
+def get_shard_mem_mb(wildcards, input, attempt):
+    """Memory of a shard job: a base plus a few times the per-image budget, more per retry."""
+    budget = min(float(config["mb_per_task"]), max(get_planned_mb(input), 1.0))
+    return int((512 + 4 * budget) * attempt)
+
+
+def get_shard_runtime(wildcards, input, attempt):
+    """Runtime in minutes: a floor plus planned size at a pessimistic 20 MiB/s, per retry."""
+    return int((10 + get_planned_mb(input) / 20 / 60) * attempt)
+
+
+def get_merge_mem_mb(wildcards, input, attempt):
+    """Memory of the merge: a base plus the chunks' size on disk, more per retry."""
+    chunk_mb = sum(Path(f).stat().st_size for f in input.chunks) / 2**20
+    return int((1024 + 4 * chunk_mb) * attempt)

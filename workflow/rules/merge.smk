@@ -1,0 +1,22 @@
+# Merge all chunks of the current plan into the report. The report itself is written
+# atomically by the script (Snakemake would delete a declared output before rerunning,
+# losing the previous report if the merge then failed), so the declared output is the
+# run summary.
+
+
+rule merge:
+    input:
+        plan="plan/plan.json",
+        chunks=get_shard_chunks,
+    output:
+        "run/summary.json",
+    log:
+        "logs/merge.log",
+    benchmark:
+        "benchmarks/merge.tsv"
+    conda:
+        "../envs/pixel-patrol.yaml"
+    resources:
+        mem_mb=get_merge_mem_mb,
+    script:
+        "../scripts/merge.py"
