@@ -123,7 +123,7 @@ def _active_dask_scheduler() -> str | None:
     from distributed import default_client
 
     try:
-        address: str = default_client().scheduler.address
+        address: str = default_client().scheduler.address  # type: ignore[no-untyped-call]
     except ValueError:
         return None
     return address

@@ -103,46 +103,91 @@ class Column:
 
 def _file_columns() -> list[Column]:
     return [
-        Column("path", "string", "File path relative to the base directory, '/'-separated.",
-               nullable=False),
-        Column("child_id", "string",
-               "Id of the image inside a container file (scene or series); null for a file "
-               "that holds a single image or is not an image."),
-        Column("obs_level", "int16",
-               "Granularity of the row: 0 is the whole image (or file); k >= 1 holds one row "
-               "per combination of k non-spatial dimension indices.", nullable=False),
-        Column("dim_<axis>", "int64",
-               "Index along this axis that the row covers; null where the row spans the "
-               "whole axis."),
+        Column(
+            "path",
+            "string",
+            "File path relative to the base directory, '/'-separated.",
+            nullable=False,
+        ),
+        Column(
+            "child_id",
+            "string",
+            "Id of the image inside a container file (scene or series); null for a file "
+            "that holds a single image or is not an image.",
+        ),
+        Column(
+            "obs_level",
+            "int16",
+            "Granularity of the row: 0 is the whole image (or file); k >= 1 holds one row "
+            "per combination of k non-spatial dimension indices.",
+            nullable=False,
+        ),
+        Column(
+            "dim_<axis>",
+            "int64",
+            "Index along this axis that the row covers; null where the row spans the whole axis.",
+        ),
         Column("name", "string", "File name with its extension.", nullable=False),
-        Column("parent", "string",
-               "Folder holding the file, relative to the base directory ('.' at the top).",
-               nullable=False),
-        Column("depth", "int32", "Number of folders between the base directory and the file.",
-               nullable=False),
-        Column("file_extension", "string",
-               "Lower-case extension without the dot; compound extensions such as 'ome.tif' "
-               "count as one; '' when the name has none.", nullable=False),
-        Column("size_bytes", "int64",
-               "Size on disk in bytes (the sum over all files for a folder-based format).",
-               nullable=False, unit="B"),
-        Column("modification_date", "timestamp", "Last modification time, UTC.",
-               nullable=False),
-        Column("imported_path", "string",
-               "Path the file was found under, relative to the base directory ('.' when no "
-               "paths were added).", nullable=False),
-        Column("imported_path_short", "string",
-               "Short, unambiguous label of imported_path, used as the default grouping.",
-               nullable=False),
-        Column("type", "string",
-               "Kind of entry: 'file', or 'directory' for a folder-based format (e.g. Zarr) "
-               "that counts as one file.", nullable=False),
-        Column("load_error", "string",
-               "One-line message when the file could not be opened or decoded; null "
-               "otherwise.", levels=Levels.IMAGE),
-        Column("processor_errors", "list<string>",
-               "Failures of single processors on this image, as 'processor-id: message'; "
-               "their columns are null.", levels=Levels.IMAGE),
+        Column(
+            "parent",
+            "string",
+            "Folder holding the file, relative to the base directory ('.' at the top).",
+            nullable=False,
+        ),
+        Column(
+            "depth",
+            "int32",
+            "Number of folders between the base directory and the file.",
+            nullable=False,
+        ),
+        Column(
+            "file_extension",
+            "string",
+            "Lower-case extension without the dot; compound extensions such as 'ome.tif' "
+            "count as one; '' when the name has none.",
+            nullable=False,
+        ),
+        Column(
+            "size_bytes",
+            "int64",
+            "Size on disk in bytes (the sum over all files for a folder-based format).",
+            nullable=False,
+            unit="B",
+        ),
+        Column("modification_date", "timestamp", "Last modification time, UTC.", nullable=False),
+        Column(
+            "imported_path",
+            "string",
+            "Path the file was found under, relative to the base directory ('.' when no "
+            "paths were added).",
+            nullable=False,
+        ),
+        Column(
+            "imported_path_short",
+            "string",
+            "Short, unambiguous label of imported_path, used as the default grouping.",
+            nullable=False,
+        ),
+        Column(
+            "type",
+            "string",
+            "Kind of entry: 'file', or 'directory' for a folder-based format (e.g. Zarr) "
+            "that counts as one file.",
+            nullable=False,
+        ),
+        Column(
+            "load_error",
+            "string",
+            "One-line message when the file could not be opened or decoded; null otherwise.",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "processor_errors",
+            "list<string>",
+            "Failures of single processors on this image, as 'processor-id: message'; "
+            "their columns are null.",
+            levels=Levels.IMAGE,
+        ),
     ]
 
 
@@ -164,30 +209,77 @@ def register(columns: Iterable[Column]) -> None:
 
 def _header_columns() -> list[Column]:
     return [
-        Column("dim_order", "string",
-               "Axes of the image in storage order, canonical letters T, C, Z, Y, X, S "
-               "(S = samples, e.g. RGB).", producer="loader", levels=Levels.IMAGE),
-        Column("size_<axis>", "int64",
-               "Extent of the row along this axis (the whole image at obs_level 0, 1 for a "
-               "fixed index).", producer="loader"),
-        Column("num_pixels", "int64", "Number of pixels the row covers (product of its sizes).",
-               producer="loader", aggregation=Aggregation.SUM),
-        Column("shape", "list<int64>", "Shape of the image in dim_order.", producer="loader",
-               levels=Levels.IMAGE),
-        Column("ndim", "int16", "Number of dimensions of the image.", producer="loader",
-               levels=Levels.IMAGE),
-        Column("dtype", "string", "NumPy data type of the pixels (e.g. 'uint16').",
-               producer="loader", levels=Levels.IMAGE),
-        Column("n_images", "int32",
-               "Number of images (scenes or series) in the file this row comes from.",
-               producer="loader", levels=Levels.IMAGE),
-        Column("pixel_size_<axis>", "float64",
-               "Physical size of one pixel along this axis, in pixel_size_unit.",
-               producer="loader", levels=Levels.IMAGE),
-        Column("pixel_size_unit", "string", "Unit of the pixel_size_* columns (e.g. 'µm').",
-               producer="loader", levels=Levels.IMAGE),
-        Column("channel_names", "list<string>", "Channel names from the file metadata.",
-               producer="loader", levels=Levels.IMAGE),
+        Column(
+            "dim_order",
+            "string",
+            "Axes of the image in storage order, canonical letters T, C, Z, Y, X, S "
+            "(S = samples, e.g. RGB).",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "size_<axis>",
+            "int64",
+            "Extent of the row along this axis (the whole image at obs_level 0, 1 for a "
+            "fixed index).",
+            producer="loader",
+        ),
+        Column(
+            "num_pixels",
+            "int64",
+            "Number of pixels the row covers (product of its sizes).",
+            producer="loader",
+            aggregation=Aggregation.SUM,
+        ),
+        Column(
+            "shape",
+            "list<int64>",
+            "Shape of the image in dim_order.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "ndim",
+            "int16",
+            "Number of dimensions of the image.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "dtype",
+            "string",
+            "NumPy data type of the pixels (e.g. 'uint16').",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "n_images",
+            "int32",
+            "Number of images (scenes or series) in the file this row comes from.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "pixel_size_<axis>",
+            "float64",
+            "Physical size of one pixel along this axis, in pixel_size_unit.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "pixel_size_unit",
+            "string",
+            "Unit of the pixel_size_* columns (e.g. 'µm').",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "channel_names",
+            "list<string>",
+            "Channel names from the file metadata.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
     ]
 
 
@@ -252,8 +344,11 @@ def arrow_field(name: str) -> pa.Field:
     column = lookup(name)
     if column is None:
         raise KeyError(f"column {name!r} is not declared in the column catalog")
-    metadata = {"description": column.description, "producer": column.producer,
-                "aggregation": column.aggregation.value}
+    metadata = {
+        "description": column.description,
+        "producer": column.producer,
+        "aggregation": column.aggregation.value,
+    }
     if column.unit:
         metadata["unit"] = column.unit
     return pa.field(name, arrow_type(column.type), nullable=column.nullable, metadata=metadata)

@@ -61,6 +61,25 @@ class Loader(Protocol):
 
 
 @runtime_checkable
+class ThumbnailArraySource(Protocol):
+    """Optional loader capability: a downsampled array to draw a thumbnail from.
+
+    A loader that can read a lower-resolution level (an image pyramid) cheaply implements
+    this too; callers check ``isinstance(loader, ThumbnailArraySource)``.
+    """
+
+    def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
+        """Lazy array of a lower pyramid level of one image, or ``None``.
+
+        The level is the smallest one whose longest side (Y or X) is at least
+        ``min_side``. Its axes are ``info.dim_order``; only the extents of Y, X and
+        possibly Z differ from ``info.shape``. ``None`` means the image has no such
+        level: read ``open_array`` with strides instead.
+        """
+        ...
+
+
+@runtime_checkable
 class Processor(Protocol):
     """Turns pixel blocks into declared columns."""
 

@@ -54,3 +54,11 @@ class ReportValidationError(PixelPatrolError):
 
 class NotAReportError(InvalidInputError):
     """A file given as a report is missing, not Parquet, or not a PixelPatrol table."""
+
+
+class ImageLoadError(PixelPatrolError):
+    """An image could not be opened or decoded; the message is one line naming the file."""
+
+
+class MissingFormatPluginError(ImageLoadError):
+    """The bioio plugin for a file format is not installed; the message names the package."""

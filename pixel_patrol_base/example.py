@@ -23,7 +23,8 @@ def _blobs(rng: np.random.Generator, shape: tuple[int, int], n: int, peak: float
         cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
         sigma = rng.uniform(2, 6)
         image += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
-    return image / max(image.max(), 1e-9) * peak
+    scaled: np.ndarray = image / max(float(image.max()), 1e-9) * peak
+    return scaled
 
 
 def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:

@@ -181,6 +181,6 @@ def write_plan(plan: Plan, workdir: Path) -> dict[str, Any]:
         "planned %d files in %d shards (%d reused)",
         content["n_files"],
         len(shards),
-        sum(s["reused"] for s in shards),
+        sum(1 for s in shards if s["reused"]),
     )
     return content

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pixel_patrol_base.catalog import AXES
 from pixel_patrol_base.pipeline.discovery import FileEntry
 from pixel_patrol_base.pipeline.planning import read_entries
 
@@ -35,6 +36,7 @@ def file_row(entry: FileEntry) -> dict[str, Any]:
         "path": entry.path,
         "child_id": None,
         "obs_level": 0,
+        **{f"dim_{axis.lower()}": None for axis in AXES},
         "name": path.name,
         "parent": parent,
         "depth": len(path.parts) - 1,

@@ -11,7 +11,11 @@ Algorithm
 
        K = clamp(max(ceil(N / max_images_per_task),
                      ceil(total_bytes / mb_per_task MiB) if reads_pixels else 0,
-                     min(N, 4 * workers)), 1, max_shards)
+                     min(N, 4 * workers, total_cost / min_shard_cost)), 1, max_shards)
+
+   where ``min_shard_cost`` (64 MiB of pixels, or 2,000 files without a loader) keeps a
+   job's start-up cost (an interpreter and its imports, about a second) small against its
+   work: spreading 24 small files over 8 jobs for parallelism only costs time.
 
    and the target cost per shard is ``total_cost / K`` rounded to a power of two.
 3. Boundaries are **content-defined**: the path of entry ``i`` is hashed (blake2b) to a
@@ -58,6 +62,10 @@ from pixel_patrol_base.pipeline.discovery import FileEntry
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
+MIN_SHARD_COST_PIXELS = 64 * MIB
+"""Smallest shard worth a job of its own when pixels are read (about half a second of work)."""
+MIN_SHARD_FILES = 2000
+"""Smallest shard worth a job of its own for file information only."""
 PER_FILE_OVERHEAD = MIB
 """Cost units added per file when pixels are read (opening a file has a fixed cost)."""
 CAP_FACTOR = 4
@@ -164,7 +172,9 @@ def _target_cost(
     max_shards: int,
 ) -> int:
     by_bytes = math.ceil(total_bytes / (mb_per_task * MIB)) if reads_pixels else 0
-    k = max(math.ceil(n / max_images_per_task), by_bytes, min(n, 4 * workers))
+    min_cost = MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
+    parallel = min(n, 4 * workers, max(1, total_cost // min_cost))
+    k = max(math.ceil(n / max_images_per_task), by_bytes, parallel)
     k = min(max(k, 1), max_shards)
     ideal = total_cost / k
     if previous_target is not None and ideal / 2 <= previous_target <= ideal * 2:

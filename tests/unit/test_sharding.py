@@ -135,26 +135,28 @@ def test_shard_count_reasonable_for_a_thousand_entries(reads_pixels: bool) -> No
 
 def test_target_is_a_power_of_two_kept_by_hysteresis() -> None:
     entries = [_entry(i) for i in range(1000)]
-    # 1 cost unit per file; K = min(N, 4 * workers) = 8; ideal 125 -> 128
+    # 1 cost unit per file; K = ceil(N / max_images_per_task) = 2 (fewer files than
+    # MIN_SHARD_FILES gain nothing from more jobs); ideal 500 -> 512
     fresh = _plan(entries, reads_pixels=False)
-    assert fresh.target_cost == 128
-    assert _plan(entries, reads_pixels=False, previous_target=100).target_cost == 100
-    assert _plan(entries, reads_pixels=False, previous_target=240).target_cost == 240
-    assert _plan(entries, reads_pixels=False, previous_target=300).target_cost == 128
-    assert _plan(entries, reads_pixels=False, previous_target=50).target_cost == 128
+    assert fresh.target_cost == 512
+    assert _plan(entries, reads_pixels=False, previous_target=300).target_cost == 300
+    assert _plan(entries, reads_pixels=False, previous_target=900).target_cost == 900
+    assert _plan(entries, reads_pixels=False, previous_target=1200).target_cost == 512
+    assert _plan(entries, reads_pixels=False, previous_target=200).target_cost == 512
 
 
 def test_hysteresis_keeps_boundaries_when_the_ideal_target_moves() -> None:
-    # 1 cost unit per file, K = 8: the ideal target crosses 2**7.5 = 181.02
+    # 1 cost unit per file, K = ceil(N / 183) = 8: the ideal target crosses 2**7.5 = 181.02
+    cap = {"reads_pixels": False, "max_images_per_task": 183}
     entries = [_entry(i) for i in range(1456)]  # ideal 182 -> 256
-    grown = [*entries, *(_entry(i) for i in range(1456, 1470))]  # ideal 183.75 -> 256
+    grown = [*entries, *(_entry(i) for i in range(1456, 1464))]  # ideal 183 -> 256
     shrunk = entries[:-16]  # ideal 180 -> 128
-    base = _plan(entries, reads_pixels=False)
-    assert _plan(shrunk, reads_pixels=False).target_cost != base.target_cost
-    kept = _plan(shrunk, reads_pixels=False, previous_target=base.target_cost)
+    base = _plan(entries, **cap)
+    assert _plan(shrunk, **cap).target_cost != base.target_cost
+    kept = _plan(shrunk, **cap, previous_target=base.target_cost)
     assert kept.target_cost == base.target_cost
     assert len(_ids(kept) - _ids(base)) <= 1
-    assert _plan(grown, reads_pixels=False).target_cost == base.target_cost
+    assert _plan(grown, **cap).target_cost == base.target_cost
 
 
 def test_no_entries_no_shards() -> None:
