@@ -1,0 +1,490 @@
+"""The ``pixel-patrol`` command line: argument parsing, output and exit statuses.
+
+Call graph::
+
+    main(argv)
+      ├─ build_parser()                one add_<command>_parser() per subcommand
+      ├─ _setup_logging(verbose)       library warnings -> stderr
+      └─ args.handler(args)            one handler per subcommand
+           ├─ process -> api.create_project / add_paths / process_files (+ ProgressBar)
+           └─ schema  -> catalog.all_columns() (after importing every processor)
+
+The CLI is the only place that prints. Only the standard library is imported at module
+level, so ``pixel-patrol --help`` answers at once; :mod:`pixel_patrol_base.api` and
+anything heavy are imported inside the handlers. Exit statuses: 0 success, 1 a failed
+run (:class:`~pixel_patrol_base.errors.PixelPatrolError`), 2 invalid input or usage
+(:class:`~pixel_patrol_base.errors.InvalidInputError`, argparse), 130 interrupted.
+To add a subcommand, write ``add_<name>_parser(subparsers)`` that sets ``handler`` and
+call it in :func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pixel_patrol_base import __version__
+from pixel_patrol_base.errors import InvalidInputError, PixelPatrolError, SettingsError
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.catalog import Column
+    from pixel_patrol_base.progress import ProgressBar
+
+PROG = "pixel-patrol"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+MAX_WARNINGS_SHOWN = 20
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Library messages start with the API argument name; on the command line, name the option.
+_API_TO_OPTION = {
+    "processors_included": "--processors-include",
+    "processors_excluded": "--processors-exclude",
+    "selected_file_extensions": "--file-extensions",
+    "max_workers": "--max-workers",
+    "mb_per_task": "--mb-per-task",
+    "max_images_per_task": "--max-images-per-task",
+    "slice_size": "--slice-size",
+    "rows_per_part": "--rows-per-part",
+    "parquet_row_group_size": "--parquet-row-group-size",
+    "thumbnail_size": "--thumbnail-size",
+    "output_path": "--output",
+    "base_dir": "BASE_DIR",
+}
+_API_NAME_RE = re.compile(r"^(" + "|".join(_API_TO_OPTION) + r")\b")
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------- parser
+
+
+def _items(values: Iterable[str] | None) -> list[str] | None:
+    """Repeated and comma-separated values as one list (``None`` when never given)."""
+    if values is None:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def add_process_parser(subparsers: Any) -> None:
+    """Add ``pixel-patrol process``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "process",
+        help="process a dataset folder and write its .parquet report",
+        description="Find the files under BASE_DIR, read them with the chosen loader, run "
+        "the processors and write one self-describing .parquet report. Reruns are "
+        "incremental: only changed files are processed again.",
+    )
+    parser.add_argument("base_dir", metavar="BASE_DIR", help="root folder of the dataset")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="path of the .parquet report to write (its folder is created)",
+    )
+    parser.add_argument(
+        "--name", help="project name embedded in the report (default: the base folder's name)"
+    )
+    parser.add_argument(
+        "-p",
+        "--paths",
+        action="append",
+        metavar="PATH",
+        help="only process this sub-folder (relative to BASE_DIR or absolute inside it); "
+        "repeat for several; they become the default grouping of the report",
+    )
+    parser.add_argument(
+        "-l",
+        "--loader",
+        default="none",
+        help="loader plugin id, e.g. bioio; 'none' (default) records file information only",
+    )
+    parser.add_argument(
+        "-e",
+        "--file-extensions",
+        action="append",
+        metavar="EXT",
+        help="extensions to process, e.g. -e tif -e nd2 or -e tif,nd2 "
+        "(default: all; with a loader, every extension it reads)",
+    )
+    parser.add_argument(
+        "--processors-include",
+        action="append",
+        metavar="ID",
+        help="processor ids to run, repeatable or comma-separated (default: all installed; "
+        "'' runs none)",
+    )
+    parser.add_argument(
+        "--processors-exclude",
+        action="append",
+        metavar="ID",
+        help="processor ids to leave out, repeatable or comma-separated",
+    )
+    parser.add_argument(
+        "--max-workers", type=int, metavar="N", help="parallel jobs (default: all CPUs)"
+    )
+    parser.add_argument(
+        "--mb-per-task",
+        type=float,
+        metavar="MB",
+        help="memory budget of one task in MiB; larger images are read block by block "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-images-per-task",
+        type=int,
+        metavar="N",
+        help="most files per shard, i.e. per job (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--slice-size",
+        action="append",
+        metavar="DIM=N",
+        help="leaf block size of one dimension (T, C, Z, Y, X, S), repeatable, e.g. "
+        "--slice-size Z=1 --slice-size Y=512; -1 is the full extent "
+        "(default: T, C, Z, S = 1; Y, X = -1)",
+    )
+    parser.add_argument(
+        "--rows-per-part",
+        type=int,
+        metavar="N",
+        help="rows a shard job buffers before writing (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--parquet-row-group-size",
+        type=int,
+        metavar="N",
+        help="rows per row group of the report (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--thumbnail-size",
+        type=int,
+        metavar="PX",
+        help="longest side of thumbnails in pixels (default: %(default)s)",
+    )
+    parser.add_argument("--flavor", default="", help="free-text label of the report kind")
+    parser.add_argument(
+        "--description", default="", help="free-text description embedded in the report"
+    )
+    parser.add_argument(
+        "--omit-base-dir",
+        action="store_true",
+        help="leave the absolute base folder out of the report",
+    )
+    parser.add_argument(
+        "--log-file",
+        metavar="FILE",
+        help="also write the workflow log here (default: a logs/ folder next to the output)",
+    )
+    parser.add_argument(
+        "--profile",
+        help="Snakemake profile: a bundled name (local, slurm) or a profile folder "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address for the shard jobs, e.g. tcp://host:8786",
+    )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        help="drop the work folder (shards, chunks, state) and start fresh",
+    )
+    # Defaults live in settings.py (stdlib-only imports), shown by %(default)s above.
+    from pixel_patrol_base import settings
+
+    parser.set_defaults(
+        handler=run_process,
+        mb_per_task=settings.DEFAULT_MB_PER_TASK,
+        max_images_per_task=settings.DEFAULT_MAX_IMAGES_PER_TASK,
+        rows_per_part=settings.DEFAULT_ROWS_PER_PART,
+        parquet_row_group_size=settings.DEFAULT_ROW_GROUP_SIZE,
+        thumbnail_size=settings.DEFAULT_THUMBNAIL_SIZE,
+        profile=settings.DEFAULT_PROFILE,
+    )
+
+
+def add_schema_parser(subparsers: Any) -> None:
+    """Add ``pixel-patrol schema``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "schema",
+        help="print the column catalog of the report",
+        description="Print every declared column of the report (core, loader and installed "
+        "processor columns): name, type, nullable, unit, producer, aggregation, description.",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "markdown", "json"),
+        default="table",
+        help="output format (default: %(default)s)",
+    )
+    parser.set_defaults(handler=run_schema)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``pixel-patrol`` parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Quality control for microscopy and bioimage datasets.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show the library's progress messages"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_process_parser(subparsers)
+    add_schema_parser(subparsers)
+    for subparser in subparsers.choices.values():  # -v also after the subcommand
+        subparser.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="also show the library's progress messages",
+        )
+    return parser
+
+
+# ---------------------------------------------------------------------------- output
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+
+
+class _BarAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes log records to stderr, erasing and redrawing the progress bar around them."""
+
+    bar: ProgressBar | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.bar is not None:
+            self.bar.clear()
+        super().emit(record)
+        if self.bar is not None:
+            self.bar.redraw()
+
+
+def _setup_logging(verbose: bool) -> _BarAwareHandler:
+    handler = _BarAwareHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.captureWarnings(True)
+    return handler
+
+
+def _error_line(exc: BaseException) -> str:
+    message = _API_NAME_RE.sub(lambda m: _API_TO_OPTION[m.group(1)], str(exc))
+    return f"{PROG}: error: {message}"
+
+
+def summary_line(summary: Mapping[str, Any]) -> str:
+    """The one-line run summary printed on stdout."""
+    failed = int(summary.get("failed", 0))
+    line = (
+        f"{PROG}: {summary['files_found']} files found, {summary['images']} images, "
+        f"{failed} failed, {summary['shards']} shards ({summary['shards_reused']} reused, "
+        f"{summary['shards_processed']} processed), {float(summary['seconds']):.1f} s "
+        f"-> {summary['output']}"
+    )
+    skipped: Mapping[str, int] = summary.get("skipped_by_extension") or {}
+    if skipped:
+        ordered = sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts = ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in ordered)
+        line += f"; skipped by extension: {parts}"
+    if failed:
+        line += f"; WARNING: {failed} failed to load, see the load_error column of the report"
+    return line
+
+
+# ---------------------------------------------------------------------------- process
+
+
+def _slice_size(values: Sequence[str] | None) -> dict[str, int] | None:
+    if values is None:
+        return None
+    parsed: dict[str, int] = {}
+    for value in values:
+        dim, sep, size = value.partition("=")
+        try:
+            number = int(size)
+        except ValueError:
+            number = None
+        if not sep or not dim.strip() or number is None:
+            raise SettingsError(
+                f"--slice-size {value!r} is not DIM=N; pass e.g. --slice-size Z=1 "
+                "--slice-size Y=512"
+            )
+        parsed[dim.strip()] = number
+    return parsed
+
+
+def _extensions(values: Sequence[str] | None) -> list[str] | str:
+    items = _items(values)
+    if items is None:
+        return "all"
+    if not items:
+        given = ", ".join(repr(v) for v in values or [])
+        raise SettingsError(
+            f"--file-extensions {given} names no extension; pass e.g. -e tif -e nd2, or -e all"
+        )
+    return "all" if [i.lower() for i in items] == ["all"] else items
+
+
+def run_process(args: argparse.Namespace) -> int:
+    """Handle ``pixel-patrol process``."""
+    from pixel_patrol_base import api
+    from pixel_patrol_base.progress import ProgressBar
+
+    loader = None if args.loader.strip().lower() == "none" else args.loader
+    name = args.name if args.name is not None else Path(args.base_dir).expanduser().resolve().name
+    kwargs: dict[str, Any] = {
+        "processors_included": _items(args.processors_include),
+        "processors_excluded": _items(args.processors_exclude),
+        "selected_file_extensions": _extensions(args.file_extensions),
+        "max_workers": args.max_workers,
+        "mb_per_task": args.mb_per_task,
+        "max_images_per_task": args.max_images_per_task,
+        "slice_size": _slice_size(args.slice_size),
+        "rows_per_part": args.rows_per_part,
+        "parquet_row_group_size": args.parquet_row_group_size,
+        "thumbnail_size": args.thumbnail_size,
+        "flavor": args.flavor,
+        "description": args.description,
+        "omit_base_dir": args.omit_base_dir,
+        "log_file": args.log_file,
+        "profile": args.profile,
+        "scheduler": args.scheduler,
+        "clean": args.clean,
+    }
+    project = api.create_project(name, args.base_dir, loader=loader, output_path=args.output)
+    if args.paths:
+        api.add_paths(project, args.paths)
+    bar = ProgressBar(sys.stderr, label=PROG)
+    handler = args.log_handler
+    handler.bar = bar
+    completed = False
+    try:
+        api.process_files(project, progress_callback=bar, **kwargs)
+        completed = True
+    finally:
+        bar.close(completed=completed)
+        handler.bar = None
+    summary = project.last_run or {}
+    warnings: list[str] = list(summary.get("warnings") or [])
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        log.warning("%s", warning)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        log.warning("... and %d more warnings", len(warnings) - MAX_WARNINGS_SHOWN)
+    print(summary_line(summary), flush=True)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- schema
+
+
+def _load_processor_columns() -> None:
+    """Import every installed processor so that its columns register in the catalog."""
+    from pixel_patrol_base import plugins
+
+    for processor_id in plugins.processor_ids():
+        try:
+            plugins.get_processor(processor_id)
+        except (ImportError, AttributeError) as exc:
+            log.warning(
+                "processor %r cannot be imported (%s); its columns are not listed",
+                processor_id,
+                exc,
+            )
+
+
+def _schema_rows(columns: Iterable[Column]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "type": c.type,
+            "nullable": c.nullable,
+            "unit": c.unit,
+            "producer": c.producer,
+            "aggregation": c.aggregation.value,
+            "description": c.description,
+        }
+        for c in columns
+    ]
+
+
+def format_schema(rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
+    """The column catalog rows as ``table``, ``markdown`` or ``json`` text."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(list(rows), indent=2, ensure_ascii=False)
+    headers = ["name", "type", "nullable", "unit", "producer", "aggregation", "description"]
+
+    def cell(row: Mapping[str, Any], key: str) -> str:
+        value = row[key]
+        if key == "nullable":
+            return "yes" if value else "no"
+        return "" if value is None else str(value)
+
+    table = [[cell(r, h) for h in headers] for r in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in table]
+        return "\n".join(lines)
+    widths = [max([len(h), *(len(r[i]) for r in table)]) for i, h in enumerate(headers[:-1])]
+
+    def line(cells: Sequence[str]) -> str:
+        fixed = "  ".join(c.ljust(w) for c, w in zip(cells[:-1], widths, strict=True))
+        return f"{fixed}  {cells[-1]}".rstrip()
+
+    rule = ["-" * w for w in widths] + ["-" * len(headers[-1])]
+    return "\n".join([line(headers), line(rule), *(line(r) for r in table)])
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Handle ``pixel-patrol schema``."""
+    from pixel_patrol_base import catalog
+
+    _load_processor_columns()
+    print(format_schema(_schema_rows(catalog.all_columns()), args.format))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.log_handler = _setup_logging(args.verbose)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except InvalidInputError as exc:
+        print(_error_line(exc), file=sys.stderr)
+        return EXIT_USAGE
+    except PixelPatrolError as exc:
+        print(_error_line(exc), file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
