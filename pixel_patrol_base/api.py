@@ -226,7 +226,7 @@ def process_files(
         WorkflowError: when the workflow failed (the message points to the log).
         ReportValidationError: when the merged rows violate the column catalog.
     """
-    from pixel_patrol_base.pipeline.config import build_config, write_config
+    from pixel_patrol_base.pipeline.config import build_config, plugin_versions, write_config
     from pixel_patrol_base.pipeline.lock import RunLock
     from pixel_patrol_base.pipeline.runner import run_workflow
 
@@ -253,6 +253,7 @@ def process_files(
     if settings.log_file is not None:
         check_output_writable(settings.log_file)
     config = build_config(project, settings)
+    plugin_versions(config)  # imports every configured plugin: a broken one fails now
     workdir = project.workdir
     with RunLock(workdir, project.output_path):
         if clean:

@@ -32,6 +32,10 @@ class UnknownPluginError(InvalidInputError):
     """A loader or processor id is not installed."""
 
 
+class PluginLoadError(PixelPatrolError):
+    """An installed plugin (loader or processor) cannot be imported."""
+
+
 class SettingsError(InvalidInputError):
     """A processing setting has an invalid value."""
 

@@ -12,7 +12,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from pixel_patrol_base.contracts import Loader, Processor
-from pixel_patrol_base.errors import UnknownPluginError
+from pixel_patrol_base.errors import PluginLoadError, UnknownPluginError
 
 LOADER_GROUP = "pixel_patrol.loaders"
 PROCESSOR_GROUP = "pixel_patrol.processors"
@@ -41,7 +41,15 @@ def _load(group: str, kind: str, plugin_id: str) -> Any:
     if plugin_id not in eps:
         known = ", ".join(sorted(eps)) or "none installed"
         raise UnknownPluginError(f"unknown {kind} {plugin_id!r}; known {kind}s: {known}")
-    return eps[plugin_id].load()
+    entry_point = eps[plugin_id]
+    try:
+        return entry_point.load()
+    except Exception as exc:
+        raise PluginLoadError(
+            f"the {kind} {plugin_id!r} is installed but cannot be imported "
+            f"({entry_point.value}): {type(exc).__name__}: {exc}; reinstall the package "
+            "that provides it"
+        ) from exc
 
 
 @cache

@@ -28,11 +28,14 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
     root.setLevel(logging.INFO)
     try:
         yield
-    except PixelPatrolError as exc:
+    except Exception as exc:
+        if not isinstance(exc, PixelPatrolError):
+            root.exception("%s failed", step)
         path = layout.error_file(workdir)
         path.parent.mkdir(parents=True, exist_ok=True)
+        message = str(exc) if isinstance(exc, PixelPatrolError) else f"{type(exc).__name__}: {exc}"
         path.write_text(
-            json.dumps({"step": step, "type": type(exc).__name__, "message": str(exc)}), "utf-8"
+            json.dumps({"step": step, "type": type(exc).__name__, "message": message}), "utf-8"
         )
         raise
     finally:

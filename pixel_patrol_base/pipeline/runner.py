@@ -162,6 +162,7 @@ def run_workflow(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            cwd=workdir,
             env=env,
             preexec_fn=_die_with_parent,
         )
