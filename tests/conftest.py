@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import polars as pl
 import pytest
@@ -18,10 +24,8 @@ def write_file(path: Path, content: bytes | str) -> Path:
     return path
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    """A nested folder with hidden entries, a symlink loop, unicode and spaces in names."""
-    base = tmp_path / "data"
+def build_tree(base: Path) -> Path:
+    """Write the dataset of the ``tree`` fixture at ``base`` (usable from wider-scoped fixtures)."""
     write_file(base / "a.txt", "alpha")
     write_file(base / "control" / "img 01.tif", b"\x00" * 10)
     write_file(base / "control" / "deep" / "deeper" / "x.OME.TIF", b"\x01" * 20)
@@ -32,6 +36,76 @@ def tree(tmp_path: Path) -> Path:
     write_file(base / "control" / ".DS_Store", b"\x04")
     (base / "control" / "loop").symlink_to(base)  # a loop back to the base
     return base
+
+
+TREE_FILES = (
+    "a.txt",
+    "control/deep/deeper/x.OME.TIF",
+    "control/img 01.tif",
+    "treated/notes.md",
+    "treated/Ünïcødé 画像.png",
+)
+"""The relative paths a run on ``tree`` must list (sorted), hidden ones and the loop left out."""
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A nested folder with hidden entries, a symlink loop, unicode and spaces in names."""
+    return build_tree(tmp_path / "data")
+
+
+def tiny_files(base: Path, n: int, per_folder: int = 100) -> list[Path]:
+    """Write ``n`` tiny text files, each with its own content, in folders of ``per_folder``."""
+    return [
+        write_file(base / f"d{i // per_folder:03d}" / f"f{i:05d}.txt", f"file number {i}\n")
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def snakemake_by_hand() -> Callable[[Path], subprocess.CompletedProcess[str]]:
+    """Run the workflow by hand on ``<workdir>/config.yaml``, as the Snakefile header says."""
+    from pixel_patrol_base import resources
+
+    def run(workdir: Path) -> subprocess.CompletedProcess[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(resources.snakefile()),
+            "--configfile",
+            str(workdir / "config.yaml"),
+            "--profile",
+            str(resources.profiles_dir() / "local"),
+            "--cores",
+            "2",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        return result
+
+    return run
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fail the test, instead of hanging, when the block runs longer than ``seconds``.
+
+    The failure is raised in the main thread, so a run in progress stops its Snakemake
+    child on the way out.
+    """
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        pytest.fail(f"did not finish within {seconds} s", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def sorted_table(df: pl.DataFrame) -> pl.DataFrame:
