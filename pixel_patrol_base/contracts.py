@@ -7,13 +7,18 @@ tests are derived from these Protocols.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from pixel_patrol_base.catalog import Column
+    from pixel_patrol_base.imaging.layout import Leaf
+    from pixel_patrol_base.imaging.tiles import Tile
+
+TileVisitor = Callable[["Tile"], None]
+"""Called once for every tile of a leaf during one pass."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +86,38 @@ class ThumbnailArraySource(Protocol):
 
 @runtime_checkable
 class Processor(Protocol):
-    """Turns pixel blocks into declared columns."""
+    """Turns pixel tiles into declared columns, leaf by leaf, and merges leaves upward.
+
+    The engine (:func:`pixel_patrol_base.imaging.engine.process_image`) calls, for each
+    leaf block, :meth:`measure`; that generator yields one :data:`TileVisitor` per pass
+    it needs over the leaf's tiles (most need one) and returns the leaf's *state*, any
+    mergeable value. :meth:`merge` combines the states of the leaves a row covers and
+    :meth:`finalize` turns a state into column values. Every tile is read once per pass
+    and shared by all processors, which may share derived arrays through
+    :meth:`Tile.cached <pixel_patrol_base.imaging.tiles.Tile.cached>`.
+    """
 
     id: str
     version: str
     columns: tuple[Column, ...]
     """Output columns, declared in (and registered with) the column catalog."""
+    halo: int
+    """Neighbour pixels each tile needs around its core on every side (0: pointwise)."""
+    uses_overview: bool
+    """Whether it reads a lower-resolution overview (pyramid level) when one exists."""
+
+    def wants(self, leaf: Leaf) -> bool:
+        """Whether this leaf's pixels matter to the processor (unwanted ones are not read)."""
+        ...
+
+    def measure(self, leaf: Leaf) -> Generator[TileVisitor, None, Any]:
+        """Yield one visitor per pass over the leaf's tiles; return the leaf's state."""
+        ...
+
+    def merge(self, states: Sequence[Any]) -> Any:
+        """The state of the union of the (disjoint) leaves whose states are given."""
+        ...
+
+    def finalize(self, state: Any) -> dict[str, Any]:
+        """Column values (name -> value, ``None`` when undefined) of one row's state."""
+        ...

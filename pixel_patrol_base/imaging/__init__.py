@@ -1,0 +1,11 @@
+"""The pixel engine: from one image array to its obs_level rows.
+
+Modules:
+    layout: how ``slice_size`` cuts an image into leaf blocks, and the obs_level rows.
+    tiles: the 2D pieces of pixels (with halo) that processors see, and how they are read.
+    stats: mergeable statistics (moments, exact integer counts, exact order statistics).
+    stencil: 3×3 neighbour filters on flat arrays, shared by the quality processors.
+    engine: :func:`~pixel_patrol_base.imaging.engine.process_image`, the entry point.
+
+Nothing here knows about files, loaders or the Snakemake pipeline.
+"""

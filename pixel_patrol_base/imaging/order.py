@@ -1,0 +1,302 @@
+"""Exact order statistics (and so exact percentiles) of float values.
+
+Belongs here: :func:`select` for values that are all in memory, and
+:class:`OrderStatistics` for values that arrive in pieces (the tiles of a plane too large
+to hold), which needs several passes over them. Both find the very values
+:func:`numpy.partition` would, so percentiles equal :func:`numpy.percentile` (linear).
+
+Both first bracket each wanted rank with a sorted sample of the values (about 65,536 of
+them, taken with a fixed stride), so that only the few values inside the bracket are
+gathered and partitioned; a bracket that misses (rare) falls back to a full partition,
+or, in pieces, to narrowing a 4096-bin histogram pass after pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from pixel_patrol_base.imaging.stats import FloatArray, IntArray, lerp, percentile_plan
+
+SAMPLE = 1 << 16
+"""Wanted size of the sample that brackets each rank."""
+_BINS = 4096
+_GATHER_CAP = 1 << 16
+_TINY = 1e-300  # below this width, a bin scale would overflow: gather instead
+
+
+def _bracket(
+    sample: FloatArray, fraction: float, extent: tuple[float, float]
+) -> tuple[float, float]:
+    """Values that enclose the ``fraction`` quantile with near certainty.
+
+    Args:
+        sample: Unsorted sample of the values.
+        fraction: Position of the wanted value, 0 (min) to 1 (max).
+        extent: (min, max) of all values, used where the bracket reaches the sample's ends.
+    """
+    m = sample.size
+    centre = fraction * (m - 1)
+    margin = 6.0 * math.sqrt(max(fraction * (1 - fraction), 1.0 / m) * m) + 2
+    lo = math.floor(centre - margin)
+    hi = math.ceil(centre + margin)
+    inner = [i for i in (lo, hi) if 0 <= i < m]
+    part = np.partition(sample, inner) if inner else sample
+    low = float(part[lo]) if lo >= 0 else extent[0]
+    high = float(part[hi]) if hi < m else extent[1]
+    return low, high
+
+
+def _sample(values: FloatArray) -> FloatArray:
+    """About :data:`SAMPLE` values taken with a fixed stride (rows and columns for 2D)."""
+    if values.ndim == 1:
+        return values[:: max(1, values.size // SAMPLE)]
+    side = max(1, math.isqrt(values.size // SAMPLE))
+    return values[::side, ::side].ravel()
+
+
+def select(values: FloatArray, ranks: Sequence[int]) -> dict[int, float]:
+    """The values at the given 0-based positions of the sorted finite ``values`` (1D or 2D)."""
+    n = values.size
+    wanted = sorted(set(ranks))
+    if n <= 4 * SAMPLE:
+        part = np.partition(values.ravel(), wanted)
+        return {r: float(part[r]) for r in wanted}
+    sample = _sample(values)
+    found: dict[int, float] = {}
+    for rank in wanted:
+        if rank in found:
+            continue
+        group = [r for r in wanted if r not in found and abs(r - rank) <= 1]
+        lo, hi = _bracket(sample, rank / (n - 1), (-math.inf, math.inf))
+        above = values >= lo
+        below = n - int(np.count_nonzero(above))
+        above &= values <= hi
+        inside = values[above]
+        local = [r - below for r in group]
+        if all(0 <= k < inside.size for k in local):
+            part = np.partition(inside, local)
+            found.update((r, float(part[k])) for r, k in zip(group, local, strict=True))
+        else:
+            part = np.partition(values.ravel(), group)
+            found.update((r, float(part[r])) for r in group)
+    return found
+
+
+def percentiles(values: FloatArray, qs: Sequence[float]) -> list[float] | None:
+    """:func:`numpy.percentile` (linear) of in-memory finite values, ``None`` when empty."""
+    n = values.size
+    if n == 0:
+        return None
+    plans = [percentile_plan(n, q) for q in qs]
+    found = select(values, [r for lo, hi, _ in plans for r in (lo, hi)])
+    return [lerp(found[lo], found[hi], gamma) for lo, hi, gamma in plans]
+
+
+def _bin_index(values: FloatArray, low: float, scale: float) -> npt.NDArray[np.intp]:
+    index = np.floor((values - low) * scale).astype(np.intp)
+    return np.clip(index, 0, _BINS - 1, out=index)
+
+
+@dataclass
+class _Target:
+    """Where one wanted rank is: among the values inside ``interval`` and every ``chain`` bin."""
+
+    rank: int
+    count: int
+    interval: tuple[float, float] | None = None
+    bracket: tuple[float, float] | None = None
+    below: int = 0
+    chain: list[tuple[float, float, int]] = field(default_factory=list)
+    bounds: tuple[float, float] | None = None
+    value: float | None = None
+    hist: IntArray | None = None
+    low: float = math.inf
+    high: float = -math.inf
+    gathered: list[FloatArray] = field(default_factory=list)
+
+    def select(self, values: FloatArray) -> FloatArray:
+        if self.interval is not None:
+            lo, hi = self.interval
+            values = values[(values >= lo) & (values <= hi)]
+        for low, scale, index in self.chain:
+            values = values[_bin_index(values, low, scale) == index]
+        return values
+
+    def action(self) -> str:
+        if self.value is not None:
+            return "done"
+        if self.bracket is not None:
+            return "bracket"
+        if self.bounds is not None and self.bounds[0] == self.bounds[1]:
+            self.value = self.bounds[0]
+            return "done"
+        if self.count <= _GATHER_CAP or (
+            self.bounds is not None
+            and not _BINS * _TINY <= self.bounds[1] - self.bounds[0] < math.inf
+        ):
+            return "gather"
+        return "histogram" if self.bounds is not None else "bounds"
+
+    def feed(self, values: FloatArray) -> None:
+        action = self.action()
+        if action == "done":
+            return
+        if action == "bracket":
+            assert self.bracket is not None and self.hist is not None
+            lo, hi = self.bracket
+            self.below += int(np.count_nonzero(values < lo))
+            values = values[(values >= lo) & (values <= hi)]
+            self.count += values.size
+            if hi > lo and values.size:
+                self.hist += np.bincount(_bin_index(values, lo, _BINS / (hi - lo)), minlength=_BINS)
+            return
+        inside = self.select(values)
+        if inside.size == 0:
+            return
+        if action == "gather":
+            self.gathered.append(inside.copy())
+        elif action == "bounds":
+            self.low = min(self.low, float(inside.min()))
+            self.high = max(self.high, float(inside.max()))
+        else:
+            assert self.bounds is not None and self.hist is not None
+            low, high = self.bounds
+            self.hist += np.bincount(_bin_index(inside, low, _BINS / (high - low)), minlength=_BINS)
+
+    def close(self, n: int, extent: tuple[float, float]) -> None:
+        """End of a pass: narrow the window down to the bin holding the rank."""
+        if self.value is not None:
+            self.hist = None
+            return
+        if self.bracket is not None:
+            lo, hi = self.bracket
+            self.bracket = None
+            if not self.below <= self.rank < self.below + self.count:  # the sample misled
+                self.count, self.bounds, self.hist = n, extent, None
+                return
+            self.rank -= self.below
+            self.interval = (lo, hi)
+            if hi == lo:
+                self.value, self.hist = lo, None
+                return
+            self.bounds = (lo, hi)
+        if self.gathered:
+            pool = np.concatenate(self.gathered)
+            self.value = float(np.partition(pool, self.rank)[self.rank])
+            self.gathered = []
+        elif self.hist is not None and self.bounds is not None:
+            low, high = self.bounds
+            cum = np.cumsum(self.hist)
+            index = int(np.searchsorted(cum, self.rank, side="right"))
+            self.rank -= int(cum[index - 1]) if index else 0
+            self.chain.append((low, _BINS / (high - low), index))
+            self.count = int(self.hist[index])
+            self.bounds, self.hist = None, None
+            self.low, self.high = math.inf, -math.inf
+        elif self.bounds is None and self.low <= self.high:
+            self.bounds = (self.low, self.high)
+
+    def prepare(self) -> None:
+        """Start of a pass: make room for a histogram when one is due."""
+        if self.action() in ("bracket", "histogram"):
+            self.hist = np.zeros(_BINS, np.int64)
+
+
+class OrderStatistics:
+    """Exact percentiles of finite values seen in pieces, over as many passes as needed.
+
+    Call :meth:`feed` with every piece, then :meth:`end_pass`; repeat while :attr:`done`
+    is false. The first pass counts the values and keeps a strided sample; the second
+    counts the values below each rank's bracket and bins those inside it; the third
+    gathers the few values of the bin that holds the rank. Values are assigned to bins by
+    the same arithmetic in every pass, so the result is exact.
+    """
+
+    def __init__(self, percentiles: Sequence[float], expected: int = 0) -> None:
+        """Prepare for the given percentiles.
+
+        Args:
+            percentiles: Wanted percentiles (0–100).
+            expected: About how many values will come (sets the sampling stride).
+        """
+        self._qs = list(percentiles)
+        self._stride = max(1, expected // SAMPLE)
+        self._n = 0
+        self._low, self._high = math.inf, -math.inf
+        self._sample: list[FloatArray] = []
+        self._targets: dict[int, _Target] | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of values seen in the first pass."""
+        return self._n
+
+    @property
+    def done(self) -> bool:
+        """Whether every wanted percentile is known (after at least one pass)."""
+        targets = self._targets
+        return targets is not None and all(t.action() == "done" for t in targets.values())
+
+    def feed(self, values: FloatArray) -> None:
+        """Take one piece of the values (1D, finite) in the current pass."""
+        if values.size == 0:
+            return
+        if self._targets is None:
+            self._n += values.size
+            self._low = min(self._low, float(values.min()))
+            self._high = max(self._high, float(values.max()))
+            self._sample.append(values[:: self._stride].copy())
+            return
+        for target in self._targets.values():
+            target.feed(values)
+
+    def end_pass(self) -> None:
+        """Close the current pass and plan the next one."""
+        if self._targets is None:
+            self._targets = self._plan()
+        else:
+            for target in self._targets.values():
+                target.close(self._n, (self._low, self._high))
+        for target in self._targets.values():
+            target.prepare()
+
+    def _plan(self) -> dict[int, _Target]:
+        if self._n == 0:
+            return {}
+        ranks = sorted({r for q in self._qs for r in percentile_plan(self._n, q)[:2]})
+        extent = (self._low, self._high)
+        if self._n <= _GATHER_CAP:
+            return {r: _Target(r, self._n, bounds=extent) for r in ranks}
+        sample = np.concatenate(self._sample)
+        self._sample = []
+        targets = {}
+        for r in ranks:
+            if r in (0, self._n - 1):
+                targets[r] = _Target(r, 0, value=extent[0] if r == 0 else extent[1])
+            else:
+                bracket = _bracket(sample, r / (self._n - 1), extent)
+                targets[r] = _Target(r, 0, bracket=bracket, bounds=extent)
+        return targets
+
+    def percentiles(self) -> list[float] | None:
+        """The wanted percentiles (numpy's linear method), or ``None`` without values."""
+        if self._n == 0 or self._targets is None:
+            return None
+        out = []
+        for q in self._qs:
+            lo, hi, gamma = percentile_plan(self._n, q)
+            a, b = self._targets[lo].value, self._targets[hi].value
+            assert a is not None and b is not None
+            out.append(lerp(a, b, gamma))
+        return out
+
+    def lower(self, q: float) -> float | None:
+        """The order statistic at or just below percentile ``q`` (``None`` without values)."""
+        if self._n == 0 or self._targets is None:
+            return None
+        return self._targets[percentile_plan(self._n, q)[0]].value

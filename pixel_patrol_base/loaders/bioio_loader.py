@@ -1,0 +1,336 @@
+"""The ``bioio`` loader, the default: every format a bioio plugin reads.
+
+Each bioio *scene* is one image; a file with several scenes gives one
+:class:`ImageInfo` per scene, ``child_id`` being the scene id. bioio presents every
+image as ``TCZYX`` (plus ``S`` for RGB); :mod:`.axes` drops the singleton T, C and Z.
+
+Reader choice is deterministic and explainable. :data:`FORMAT_PLUGINS` lists, per
+extension, the bioio plugins to try, in order; plugins installed but not listed there
+add the extensions they declare. For TIFF the OME-TIFF reader is tried only when the
+file carries OME-XML, so plain TIFFs go straight to bioio-tifffile. When no candidate
+can read a file, the error says what each one answered. When the plugin for an
+extension is not installed (nd2, czi, lif, OME-Zarr are the optional
+``pixel-patrol[formats]`` extra), the loader raises :class:`MissingFormatPluginError`
+naming the package to install instead of skipping the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixel_patrol_base.contracts import ImageInfo
+from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
+from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, plan_axes
+from pixel_patrol_base.loaders.common import (
+    channel_names_or_none,
+    load_error,
+    matching_extension,
+    one_line,
+    size_of,
+)
+from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+
+logger = logging.getLogger(__name__)
+
+READER = "bioio"
+FORMATS_EXTRA = "pixel-patrol[formats]"
+FORMAT_PLUGINS: Mapping[str, tuple[str, ...]] = {
+    "ome.tif": ("bioio-ome-tiff", "bioio-tifffile"),
+    "ome.tiff": ("bioio-ome-tiff", "bioio-tifffile"),
+    "tif": ("bioio-ome-tiff", "bioio-tifffile"),
+    "tiff": ("bioio-ome-tiff", "bioio-tifffile"),
+    "lsm": ("bioio-tifffile",),
+    "png": ("bioio-imageio",),
+    "jpg": ("bioio-imageio",),
+    "jpeg": ("bioio-imageio",),
+    "bmp": ("bioio-imageio",),
+    "gif": ("bioio-imageio",),
+    "nd2": ("bioio-nd2",),
+    "czi": ("bioio-czi",),
+    "lif": ("bioio-lif",),
+    "ome.zarr": ("bioio-ome-zarr",),
+    "zarr": ("bioio-ome-zarr",),
+}
+"""Extension -> bioio plugins (distribution names) to try, in order."""
+
+OPTIONAL_PLUGINS = frozenset({"bioio-nd2", "bioio-czi", "bioio-lif", "bioio-ome-zarr"})
+"""Plugins of the ``pixel-patrol[formats]`` extra."""
+
+_CHUNKED_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
+"""Plugins that take ``chunk_dims``: asked for one chunk per Y-X plane."""
+
+
+@cache
+def _installed() -> dict[str, Any]:
+    """Installed bioio reader plugins: distribution name -> entry point."""
+    return {ep.name: ep for ep in entry_points(group="bioio.readers")}
+
+
+@cache
+def _plugins_by_extension() -> dict[str, tuple[str, ...]]:
+    table = dict(FORMAT_PLUGINS)
+    for name, ep in _installed().items():
+        if any(name in plugins for plugins in FORMAT_PLUGINS.values()):
+            continue
+        try:
+            declared = ep.load().ReaderMetadata.get_supported_extensions()
+        except Exception as exc:  # a broken third-party plugin must not break the loader
+            logger.warning("bioio plugin %s is unusable and ignored: %s", name, exc)
+            continue
+        for ext in declared:
+            key = ext.lower().lstrip(".")
+            table[key] = (*table.get(key, ()), name)
+    return table
+
+
+@cache
+def _reader_class(plugin: str) -> Any:
+    return _installed()[plugin].load().ReaderMetadata.get_reader()
+
+
+@contextmanager
+def _quiet_ome_types() -> Iterator[None]:
+    # bioio-ome-tiff still passes ``parser=`` to ome_types.from_xml, which warns about it
+    # on every OME-TIFF; nothing a user can act on, so this one warning is silenced.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message="As of version 0.4.0, the parser argument is ignored",
+            category=DeprecationWarning,
+        )
+        yield
+
+
+def _tiff_has_ome(path: Path) -> bool:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        return bool(tif.is_ome)
+
+
+_PROBES: Mapping[str, Callable[[Path], bool]] = {"bioio-ome-tiff": _tiff_has_ome}
+
+
+def open_bioimage(path: Path) -> tuple[Any, str]:
+    """Open ``path`` with the first bioio plugin that reads it.
+
+    Returns:
+        The ``BioImage`` and the name of the plugin that opened it.
+
+    Raises:
+        MissingFormatPluginError: when the plugin for the extension is not installed.
+        ImageLoadError: when no installed plugin reads the file (the message says what
+            each one answered).
+    """
+    from bioio import BioImage
+
+    table = _plugins_by_extension()
+    ext = matching_extension(path, table)
+    if ext is None:
+        raise ImageLoadError(f"'{path.name}': no bioio plugin is known for this extension")
+    candidates = [p for p in table[ext] if p in _installed()]
+    if not candidates:
+        package = table[ext][0]
+        hint = f" (or pip install '{FORMATS_EXTRA}')" if package in OPTIONAL_PLUGINS else ""
+        raise MissingFormatPluginError(
+            f"'{path.name}': reading .{ext} files needs the bioio plugin {package}, "
+            f"which is not installed; pip install {package}{hint}"
+        )
+    answers = []
+    for plugin in candidates:
+        probe = _PROBES.get(plugin)
+        try:
+            if probe is not None and not probe(path):
+                answers.append(f"{plugin}: not this flavour")
+                continue
+            kwargs: dict[str, Any] = {"chunk_dims": "YX"} if plugin in _CHUNKED_PLUGINS else {}
+            with _quiet_ome_types():
+                image = BioImage(path, reader=_reader_class(plugin), **kwargs)
+            return image, plugin
+        except Exception as exc:
+            answers.append(f"{plugin}: {_reason(exc)}")
+    raise ImageLoadError(one_line(f"cannot read '{path.name}' with bioio: {'; '.join(answers)}"))
+
+
+def _reason(exc: Exception) -> str:
+    """What a plugin answered, short: bioio wraps a reader's error in a longer message."""
+    text = str(exc)
+    wrapped = re.search(r"Readers attempted:\s*-\s*\w+:\s*(.*)", text, flags=re.DOTALL)
+    if wrapped:
+        return one_line(wrapped.group(1), 160)
+    return one_line(f"{type(exc).__name__}: {text}", 160)
+
+
+class BioioLoader:
+    """Reads images with bioio and its installed plugins (see the module docstring)."""
+
+    id = "bioio"
+    version = "1"
+
+    def __init__(self) -> None:
+        self.extensions: frozenset[str] = frozenset(_plugins_by_extension())
+
+    def read_header(self, path: Path) -> list[ImageInfo]:
+        """One :class:`ImageInfo` per scene, without loading pixels.
+
+        Raises:
+            MissingFormatPluginError: when the format's bioio plugin is not installed.
+            ImageLoadError: when the file cannot be opened.
+        """
+        image, plugin = open_bioimage(path)
+        try:
+            with _quiet_ome_types():
+                scenes = list(image.scenes)
+                return [
+                    _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
+                    for scene in scenes
+                ]
+        except Exception as exc:
+            raise load_error(path, plugin, exc) from exc
+
+    def open_array(self, path: Path, info: ImageInfo) -> Any:
+        """Lazy dask array of one scene (level 0), axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be opened or no longer matches ``info``.
+        """
+        return _open_level(path, info, 0)
+
+    def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
+        """Lazy array of the smallest resolution level with a side of at least ``min_side``.
+
+        Returns ``None`` when the scene has no lower level that large.
+
+        Raises:
+            ImageLoadError: when the file cannot be opened.
+        """
+        handle = _BioioHandle(path, info.child_id, 0)
+        try:
+            plan = handle.checked_plan(info)
+            best = None
+            for level in handle.image.resolution_levels[1:]:
+                with _quiet_ome_types():
+                    handle.image.set_resolution_level(level)
+                    shape = plan.with_source_shape(handle.image.dims.shape).shape
+                if max(shape[plan.dim_order.index(a)] for a in "YX") >= min_side:
+                    best = level
+        except ImageLoadError:
+            raise
+        except Exception as exc:
+            raise load_error(path, handle.plugin, exc) from exc
+        finally:
+            handle.close()
+        return None if best is None else _open_level(path, info, best)
+
+
+def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
+    image.set_scene(scene)
+    plan = plan_axes(image.dims.order, image.dims.shape)
+    pps = image.physical_pixel_sizes
+    sizes = {
+        a: float(v)
+        for a, v in zip("ZYX", pps, strict=True)
+        if v is not None and v > 0 and (a in plan.dim_order or a in "YX")
+    }
+    return ImageInfo(
+        child_id=child_id,
+        dim_order=plan.dim_order,
+        shape=plan.shape,
+        dtype=np.dtype(image.dtype).newbyteorder("=").name,
+        pixel_sizes=sizes,
+        pixel_size_unit="µm" if sizes else None,  # bioio reports sizes in micrometres
+        channel_names=channel_names_or_none(
+            image.channel_names, size_of(plan.dim_order, plan.shape, "C")
+        ),
+        extra={
+            "resolution_levels": len(image.resolution_levels),
+            "format_reader": plugin,
+        },
+    )
+
+
+class _BioioHandle:
+    """An open BioImage set to one scene and resolution level, and its dask data."""
+
+    def __init__(self, path: Path, scene: str | None, level: int) -> None:
+        self.path = path
+        self.image, self.plugin = open_bioimage(path)
+        try:
+            with _quiet_ome_types():
+                self.image.set_scene(0 if scene is None else scene)
+                if level:
+                    self.image.set_resolution_level(level)
+                self.data = self.image.dask_data
+                self.axes = self.image.dims.order
+        except Exception as exc:
+            raise load_error(path, self.plugin, exc) from exc
+
+    def checked_plan(self, info: ImageInfo) -> AxisPlan:
+        """The axis plan of the level-0 scene, checked against the header read before."""
+        try:
+            with _quiet_ome_types():
+                level = self.image.current_resolution_level
+                if level:
+                    self.image.set_resolution_level(0)
+                shape = self.image.dims.shape
+                if level:
+                    self.image.set_resolution_level(level)
+            plan = plan_axes(self.axes, shape)
+        except Exception as exc:
+            raise load_error(self.path, self.plugin, exc) from exc
+        if (plan.dim_order, plan.shape) != (info.dim_order, info.shape):
+            raise ImageLoadError(
+                f"'{self.path.name}' changed since its header was read "
+                f"(now {plan.dim_order} {plan.shape}); process it again"
+            )
+        return plan
+
+    def close(self) -> None:
+        close = getattr(self.image, "close", None)
+        if callable(close):
+            close()
+
+
+def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
+    handle = _BioioHandle(path, info.child_id, level)
+    try:
+        plan = handle.checked_plan(info)
+        if level:
+            plan = plan.with_source_shape(handle.data.shape)
+    except Exception:
+        handle.close()
+        raise
+    source = _BioioSource(path, plan, info.dtype, info.child_id, level)
+    source.adopt(handle)
+    return as_dask(source, (READER, *file_token(path), info.child_id, level))
+
+
+class _BioioSource(BlockSource):
+    reader = READER
+
+    def __init__(
+        self, path: Path, plan: AxisPlan, dtype: str, scene: str | None, level: int
+    ) -> None:
+        super().__init__(path, plan, dtype)
+        self.scene = scene
+        self.level = level
+
+    def _open(self) -> _BioioHandle:
+        return _BioioHandle(self.path, self.scene, self.level)
+
+    def _read(self, handle: _BioioHandle, key: SourceKey) -> Any:
+        return handle.data[key].compute(scheduler="synchronous")
+
+
+LOADER = BioioLoader()
+"""The instance registered under the ``pixel_patrol.loaders`` entry point ``bioio``."""

@@ -1,0 +1,95 @@
+"""Turn one file into its image rows: header, pixel statistics and errors as rows.
+
+Call graph::
+
+    ImageRows.rows(path, file_row)
+      ├─ loader.read_header(path)             one ImageInfo per image (scene/series)
+      ├─ loader.open_array(path, info)        lazy (dask) pixels
+      ├─ loader.open_thumbnail_array(...)     a pyramid level, when the loader has one
+      └─ engine.process_image(...)            obs_level rows of every processor
+
+Whatever goes wrong with a file or one of its images becomes a row with ``load_error``
+set; nothing here lets one bad image stop the shard.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pixel_patrol_base import plugins
+from pixel_patrol_base.contracts import ImageInfo, ThumbnailArraySource
+from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.imaging.engine import process_image
+from pixel_patrol_base.loaders.common import header_row, one_line
+
+log = logging.getLogger(__name__)
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, ImageLoadError):
+        return one_line(str(exc))
+    return one_line(f"{type(exc).__name__}: {exc}")
+
+
+class ImageRows:
+    """Reads files with the configured loader and processors, one file at a time."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        import dask
+
+        self._loader = plugins.get_loader(str(config["loader"]))
+        self._processors = [plugins.get_processor(p) for p in config.get("processors", [])]
+        self._slice_size = dict(config["slice_size"])
+        self._mb_per_task = float(config["mb_per_task"])
+        self._thumbnail_size = int(config["thumbnail_size"])
+        if not config.get("scheduler"):
+            # One job is one core: a thread pool per small image only adds overhead.
+            dask.config.set(scheduler="synchronous")
+        self.last_image_count = 0
+
+    def rows(self, path: Path, file_row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row of one file, level-0 row of its first image first.
+
+        A file that cannot be read gives exactly one row, with ``load_error`` set.
+        """
+        self.last_image_count = 0
+        try:
+            infos = self._loader.read_header(path)
+        except Exception as exc:
+            log.warning("cannot read %s: %s", path, _message(exc))
+            return [{**file_row, "load_error": _message(exc)}]
+        if not infos:
+            return [{**file_row, "load_error": "the file holds no image"}]
+        rows: list[dict[str, Any]] = []
+        for info in infos:
+            rows.extend(self._image_rows(path, info, len(infos), file_row))
+        return rows
+
+    def _image_rows(
+        self, path: Path, info: ImageInfo, n_images: int, file_row: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        base = {**file_row, "child_id": info.child_id}
+        header = header_row(info, n_images)
+        try:
+            array = self._loader.open_array(path, info)
+            overview = None
+            if isinstance(self._loader, ThumbnailArraySource):
+                overview = self._loader.open_thumbnail_array(path, info, self._thumbnail_size)
+            result = process_image(
+                array,
+                info,
+                self._processors,
+                slice_size=self._slice_size,
+                mb_per_task=self._mb_per_task,
+                thumbnail_size=self._thumbnail_size,
+                thumbnail_array=overview,
+            )
+        except Exception as exc:
+            log.warning("cannot process %s [%s]: %s", path, info.child_id, _message(exc))
+            return [{**base, **header, "load_error": _message(exc)}]
+        self.last_image_count += 1
+        level0, *higher = result.rows
+        return [{**base, **header, **level0}, *({**base, **row} for row in higher)]

@@ -1,0 +1,13 @@
+"""Built-in processors, one module each, found through the ``pixel_patrol.processors`` entry points.
+
+Each module declares its columns (with the formula in each description), registers them
+with the column catalog at import, and exposes ``PROCESSOR``, an object that satisfies
+:class:`pixel_patrol_base.contracts.Processor`. The engine that drives them lives in
+:mod:`pixel_patrol_base.imaging.engine`.
+
+* ``raster-basic`` (:mod:`.basic`): min, max, mean, std, finite count, non-finite share.
+* ``raster-histogram`` (:mod:`.histogram`): 256-bin histogram over the row's own range.
+* ``thumbnail`` (:mod:`.thumbnail`): a small PNG of the whole image.
+* ``raster-quality`` (:mod:`.quality`): sharpness, contrast and texture per 2D plane.
+* ``raster-compression`` (:mod:`.compression`): blocking and ringing artefacts per plane.
+"""

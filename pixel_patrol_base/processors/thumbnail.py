@@ -1,0 +1,210 @@
+"""``thumbnail``: a small PNG of the whole image (level-0 rows only).
+
+Composition: the middle time point; a maximum projection over Z; up to six channels as
+a false-colour composite (one channel shows grey); RGB(A) samples kept as colour. The
+pixels are taken with a stride of ``max(1, longest side // (4 × thumbnail_size))`` from the
+tiles the engine reads anyway, or from a lower pyramid level when the loader has one, so
+no image is read in full just for its thumbnail. The strided canvas is stretched between
+its 0.5th and 99.5th percentiles and resized (area average) to ``thumbnail_size``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pixel_patrol_base.catalog import Column, Levels, register
+from pixel_patrol_base.contracts import TileVisitor
+from pixel_patrol_base.imaging.layout import ImageContext, Leaf
+from pixel_patrol_base.imaging.stats import FloatArray
+from pixel_patrol_base.imaging.tiles import Tile
+
+ID = "thumbnail"
+VERSION = "1.0.0"
+MAX_CHANNELS = 6
+COLOURS = np.array(
+    [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 0)], dtype=np.float64
+)
+"""Channel colours of the false-colour composite: red, green, blue, cyan, magenta, yellow."""
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "thumbnail",
+        "binary",
+        "PNG of the image, longest side thumbnail_size (64 px by default): middle T, max "
+        "projection over Z, up to 6 channels in false colour (red, green, blue, cyan, "
+        "magenta, yellow; one channel in grey), RGB samples as colour. Pixels are sampled "
+        "with a stride (or read from a lower pyramid level), linearly stretched from "
+        "thumbnail_norm_min (black) to thumbnail_norm_max (full), then area-averaged.",
+        producer=ID,
+        levels=Levels.IMAGE,
+    ),
+    Column(
+        "thumbnail_norm_min",
+        "float64",
+        "0.5th percentile of the finite values drawn in the thumbnail (all channels "
+        "together): the value shown black. 0 for 8-bit RGB, which is drawn as stored.",
+        producer=ID,
+        levels=Levels.IMAGE,
+    ),
+    Column(
+        "thumbnail_norm_max",
+        "float64",
+        "99.5th percentile of the finite values drawn in the thumbnail: the value shown "
+        "at full intensity. 255 for 8-bit RGB, which is drawn as stored.",
+        producer=ID,
+        levels=Levels.IMAGE,
+    ),
+)
+register(COLUMNS)
+
+
+@dataclass(frozen=True)
+class ThumbnailState:
+    """Strided canvases, max-projected over Z, per (channel, sample)."""
+
+    image: ImageContext
+    canvases: dict[tuple[int, int], FloatArray]
+
+
+def stride(image: ImageContext) -> int:
+    """Sampling step along Y and X."""
+    longest = max(image.size("Y"), image.size("X"))
+    return max(1, longest // (4 * image.thumbnail_size))
+
+
+def _middle_t(image: ImageContext) -> int:
+    return image.size("T") // 2
+
+
+def _sampled(tile: Tile, step: int) -> tuple[slice, slice, Any]:
+    """Canvas slices and the tile's core pixels that fall on the sampling grid."""
+    y0, y1, x0, x1 = tile.core
+    gy, gx = tile.origin
+    first_y = -(gy + y0) % step + y0
+    first_x = -(gx + x0) % step + x0
+    pixels = tile.data[first_y:y1:step, first_x:x1:step]
+    cy, cx = (gy + first_y) // step, (gx + first_x) // step
+    return slice(cy, cy + pixels.shape[0]), slice(cx, cx + pixels.shape[1]), pixels
+
+
+class ThumbnailProcessor:
+    """The ``thumbnail`` processor."""
+
+    id = ID
+    version = VERSION
+    columns = COLUMNS
+    halo = 0
+    uses_overview = True
+
+    def wants(self, leaf: Leaf) -> bool:
+        """Leaves holding the middle time point and one of the first six channels."""
+        image = leaf.image
+        return leaf.covers("T", _middle_t(image)) and (
+            "C" not in leaf.start or leaf.start["C"] < MAX_CHANNELS
+        )
+
+    def measure(self, leaf: Leaf) -> Generator[TileVisitor, None, ThumbnailState]:
+        """One pass: sample each wanted plane onto its canvas, keeping the max over Z."""
+        image = leaf.image
+        step = stride(image)
+        shape = (-(-image.size("Y") // step), -(-image.size("X") // step))
+        middle = _middle_t(image)
+        canvases: dict[tuple[int, int], FloatArray] = {}
+
+        def visit(tile: Tile) -> None:
+            plane = tile.plane
+            if plane.get("T", middle) != middle or plane.get("C", 0) >= MAX_CHANNELS:
+                return
+            key = (plane.get("C", 0), plane.get("S", 0))
+            if key not in canvases:
+                canvases[key] = np.full(shape, np.nan)
+            rows, cols, pixels = _sampled(tile, step)
+            target = canvases[key][rows, cols]
+            np.fmax(target, pixels, out=target)
+
+        yield visit
+        return ThumbnailState(image, canvases)
+
+    def merge(self, states: Sequence[ThumbnailState]) -> ThumbnailState:
+        """Union of channels; maximum where both have a canvas."""
+        canvases: dict[tuple[int, int], FloatArray] = {}
+        for state in states:
+            for key, canvas in state.canvases.items():
+                if key in canvases:
+                    canvases[key] = np.fmax(canvases[key], canvas)
+                else:
+                    canvases[key] = canvas
+        return ThumbnailState(states[0].image, canvases)
+
+    def finalize(self, state: ThumbnailState) -> dict[str, Any]:
+        """Compose, stretch, resize and encode."""
+        composed = _compose(state)
+        if composed is None:
+            return {}
+        picture, low, high = composed
+        return {
+            "thumbnail": _png(picture, state.image.thumbnail_size),
+            "thumbnail_norm_min": low,
+            "thumbnail_norm_max": high,
+        }
+
+
+def _stretch(values: FloatArray, low: float, high: float) -> FloatArray:
+    with np.errstate(all="ignore"):
+        span = high - low
+        out = (values - low) / span if span > 0 else (values > low).astype(np.float64)
+    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+
+
+def _compose(state: ThumbnailState) -> tuple[FloatArray, float, float] | None:
+    """Grey (H, W) or colour (H, W, 3) in [0, 1] and the stretch limits, or ``None``."""
+    image, canvases = state.image, state.canvases
+    if not canvases:
+        return None
+    keys = sorted(canvases)
+    samples = image.size("S") if "S" in image.sizes else 1
+    first = keys[0]
+    if samples in (3, 4):
+        planes = [canvases.get((first[0], s)) for s in range(3)]
+        shape = canvases[first].shape
+        stack = np.stack([p if p is not None else np.full(shape, np.nan) for p in planes])
+        colours = np.eye(3)
+    else:
+        stack = np.stack([canvases[k] for k in keys[:MAX_CHANNELS]])
+        colours = COLOURS[: len(stack)] if len(stack) > 1 else np.ones((1, 3))
+    finite = stack[np.isfinite(stack)]
+    if finite.size == 0:
+        return None
+    if samples in (3, 4) and image.dtype == np.uint8:
+        low, high = 0.0, 255.0
+    else:
+        low, high = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
+    stretched = _stretch(stack, low, high)
+    if colours.shape[0] == 1:
+        return stretched[0], low, high
+    rgb = np.einsum("kyx,kc->yxc", stretched, colours)
+    return np.clip(rgb, 0.0, 1.0), low, high
+
+
+def _png(rgb: FloatArray, size: int) -> bytes:
+    from PIL import Image
+
+    rows, cols = rgb.shape[:2]
+    scale = size / max(rows, cols)
+    target = (max(1, round(cols * scale)), max(1, round(rows * scale)))
+    pixels = np.rint(rgb * 255.0).astype(np.uint8)
+    picture = Image.fromarray(pixels)
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.NEAREST
+    if picture.size != target:
+        picture = picture.resize(target, resample)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PROCESSOR = ThumbnailProcessor()
