@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import TREE_FILES, build_tree, deadline, sorted_table
+from pipeline_helpers import TREE_FILES, build_tree, deadline, sorted_table
 
 from pixel_patrol_base import api
 from pixel_patrol_base.errors import (

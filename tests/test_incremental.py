@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from conftest import TREE_FILES, build_tree, deadline, sorted_table, tiny_files, write_file
+from pipeline_helpers import TREE_FILES, build_tree, deadline, sorted_table, tiny_files, write_file
 
 from pixel_patrol_base import api
 from pixel_patrol_base.errors import ReportValidationError, RunLockedError
