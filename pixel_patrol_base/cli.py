@@ -397,18 +397,20 @@ def run_process(args: argparse.Namespace) -> int:
 
 
 def _load_processor_columns() -> None:
-    """Import every installed processor so that its columns register in the catalog."""
+    """Import every installed loader and processor so that their columns register."""
     from pixel_patrol_base import plugins
+    from pixel_patrol_base.errors import PluginLoadError
 
-    for processor_id in plugins.processor_ids():
-        try:
-            plugins.get_processor(processor_id)
-        except (ImportError, AttributeError) as exc:
-            log.warning(
-                "processor %r cannot be imported (%s); its columns are not listed",
-                processor_id,
-                exc,
-            )
+    kinds = (
+        ("loader", plugins.loader_ids(), plugins.get_loader),
+        ("processor", plugins.processor_ids(), plugins.get_processor),
+    )
+    for kind, ids, get in kinds:
+        for plugin_id in ids:
+            try:
+                get(plugin_id)
+            except PluginLoadError as exc:
+                log.warning("%s; the %s's columns are not listed", exc, kind)
 
 
 def _schema_rows(columns: Iterable[Column]) -> list[dict[str, Any]]:
