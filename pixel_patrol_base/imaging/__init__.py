@@ -3,8 +3,9 @@
 Modules:
     layout: how ``slice_size`` cuts an image into leaf blocks, and the obs_level rows.
     tiles: the 2D pieces of pixels (with halo) that processors see, and how they are read.
-    stats: mergeable statistics (moments, exact integer counts, exact order statistics).
-    stencil: 3×3 neighbour filters on flat arrays, shared by the quality processors.
+    stats: mergeable statistics (moments, exact integer counts, numpy-equal percentiles).
+    order: exact order statistics of float values, in memory or over several passes.
+    stencil: 3×3 neighbour filters on flat arrays, shared by the per-plane processors.
     engine: :func:`~pixel_patrol_base.imaging.engine.process_image`, the entry point.
 
 Nothing here knows about files, loaders or the Snakemake pipeline.

@@ -92,13 +92,9 @@ def local_sigma9(work: Field, sums: Field, *, exact: bool) -> FloatArray:
     """
     rows, cols = work.shape
     if exact:
-        values = work.astype(np.float64)
-        values *= values
-        squares = box_sum(values)
+        squares = box_sum(np.multiply(work, work, dtype=np.float64))
         squares *= 9.0
-        total = sums.astype(np.float64)
-        total *= total
-        squares -= total  # exact, so never negative
+        squares -= np.multiply(sums, sums, dtype=np.float64)  # exact, so never negative
         return np.sqrt(squares, out=squares)
     acc = np.zeros(rows * cols)
     inner = _inner(work)
@@ -137,11 +133,11 @@ def sobel_squared(work: Field) -> FloatArray:
     horizontal = np.add(flat[:-2], flat[2:])  # centred on p = index + 1
     horizontal += double[1:-1]
     gy = horizontal[lo + w - 1 : hi + w - 1] - horizontal[lo - w - 1 : hi - w - 1]
-    gxf = gx.astype(np.float64)
-    gyf = gy.astype(np.float64)
-    gxf *= gxf
-    gyf *= gyf
-    np.add(gxf, gyf, out=out[lo:hi])
+    np.add(
+        np.multiply(gx, gx, dtype=np.float64),
+        np.multiply(gy, gy, dtype=np.float64),
+        out=out[lo:hi],
+    )
     return _clear_columns(out, w)
 
 
@@ -201,12 +197,7 @@ def rect_sums(field: Field, rect: Rect, *, finite: bool, mask: BoolArray | None 
         return 0, 0.0, 0.0
     block = field[y0:y1]
     if finite and mask is None:
-        _, s1, s2 = _sums(block)
-        for side in (block[:, :x0], block[:, x1:]):
-            if side.size:
-                _, t1, t2 = _sums(side)
-                s1, s2 = s1 - t1, s2 - t2
-        return (y1 - y0) * (x1 - x0), s1, s2
+        return _sums(block[:, x0:x1] if x0 > 0 or x1 < field.shape[1] else block)
     keep = mask[y0:y1].copy() if mask is not None else np.ones(block.shape, np.bool_)
     if not finite:
         keep &= np.isfinite(block)

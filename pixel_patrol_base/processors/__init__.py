@@ -10,4 +10,6 @@ with the column catalog at import, and exposes ``PROCESSOR``, an object that sat
 * ``thumbnail`` (:mod:`.thumbnail`): a small PNG of the whole image.
 * ``raster-quality`` (:mod:`.quality`): sharpness, contrast and texture per 2D plane.
 * ``raster-compression`` (:mod:`.compression`): blocking and ringing artefacts per plane.
+
+:mod:`._planes` holds what the two per-plane processors share.
 """

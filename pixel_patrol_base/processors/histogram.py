@@ -2,10 +2,12 @@
 
 Integers of up to 16 bits keep exact per-value counts for every leaf; a row's counts are
 the sum of its leaves', re-binned over the row's range, so every row (level 0 included)
-equals the direct histogram of its pixels. Other types keep, per leaf, a 4096-bin fine
-histogram over the leaf's range whose groups of 16 bins are the 256 bins exactly; rows
-above the leaves re-bin each leaf's fine bins by their centre, so a merged float
-histogram places each pixel at most one fine bin (1/16 of the leaf's bin) away.
+equals the direct histogram of its pixels. Other types (floats, wider integers) keep, per
+leaf, 4096 fine bins over the leaf's range whose groups of 16 are exactly its 256 bins.
+A row that merges leaves counts each pixel at the centre of its leaf's fine bin, at most
+half a fine bin (1/32 of the leaf's bin width) from its value, and re-bins those centres
+over the row's range: totals are exact, and a pixel can only land one bin off when its
+value lies that close to a bin edge.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ COLUMNS: tuple[Column, ...] = (
         "histogram_max = histogram_min). Integers spanning fewer than 256 levels "
         "(max − min ≤ 255) get one-level bins [lo + i, lo + i + 1) with lo = min moved down "
         "as far as needed to keep lo + 255 inside the dtype range (uint8 always bins over "
-        "[0, 256)). Integers of up to 16 bits are exact at every level; for other types, "
-        "rows that merge several slices re-bin each slice's 4096 fine bins by their centre.",
+        "[0, 256)). Integers of up to 16 bits are exact at every level. For other types a "
+        "row that merges slices re-bins each slice's 4096 fine bins (16 per bin) by their "
+        "centre, so a pixel within 1/32 of a slice bin of an edge may land one bin off.",
         producer=ID,
         aggregation=Aggregation.HISTOGRAM,
     ),
