@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the tests start for real: a headless browser for the viewers,
+# and a single-node SLURM (with munge) for the cluster tests.
+TEST_SYSTEM_PACKAGES := chromium slurmctld slurmd slurm-client munge
 
 .PHONY: example test lint venv clean
 
@@ -29,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/python tests/lint_workflow.py
 
 test: $(STAMP) lint
-	bash tests/install_system_packages.sh
+	bash tests/install_system_packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(BIN)/pytest -q
 
 clean:

@@ -41,3 +41,21 @@ def snakemake_by_hand() -> Callable[[Path], subprocess.CompletedProcess[str]]:
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pipeline_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report made by the real pipeline (bioio loader, all processors) on the example data.
+
+    Two imported paths (``control`` and ``treated``), 2D/ZYX/CYX/RGB images, one corrupt
+    TIFF. Built once per test session; treat the returned Parquet as read-only.
+    """
+    from pixel_patrol_base import api
+    from pixel_patrol_base.example import make_example_dataset
+
+    root = tmp_path_factory.mktemp("pipeline_report")
+    data = make_example_dataset(root / "data")
+    project = api.create_project("example", data, output_path=root / "report.parquet", loader="bioio")
+    project = api.add_paths(project, ["control", "treated"])
+    api.process_files(project, description="Example dataset for the viewer tests")
+    return root / "report.parquet"

@@ -2,7 +2,7 @@
 # Install the system packages the tests need when they are missing (Debian; run as root).
 set -euo pipefail
 need=()
-# Later issues add chromium (viewer tests) and slurm/munge (cluster tests) here.
+# The Makefile passes the package list (TEST_SYSTEM_PACKAGES).
 for pkg in "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
