@@ -59,7 +59,9 @@ class ProjectMetadata:
         library_versions: Versions of the main libraries (name -> version).
         config_fingerprint: Fingerprint of the processing configuration.
         counts: Counts of the run (files, images, failed, rows, ...).
-        timings: Durations of the run's stages, in seconds.
+        timings: Durations of the run's stages, in seconds: ``plan_s``, ``process_s`` (wall
+            time summed over the shard jobs that ran), ``process_cpu_s`` (their CPU time),
+            and ``processor_cpu_s`` (processor id -> CPU seconds).
         created_at: When the report was written, ISO 8601 UTC.
         format_version: Version of the report layout (:data:`FORMAT_VERSION`).
         column_descriptions: Column name -> description, from the field metadata.
@@ -77,7 +79,7 @@ class ProjectMetadata:
     library_versions: dict[str, str] = field(default_factory=dict)
     config_fingerprint: str = ""
     counts: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     format_version: int = FORMAT_VERSION
     column_descriptions: dict[str, str] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ class ImageResult:
     """
 
     rows: list[dict[str, Any]]
+    cpu_s: dict[str, float]
+    """CPU seconds each processor spent on the image, by processor id."""
 
 
 class _Run:
@@ -71,6 +74,7 @@ class _Run:
         self.folded: Any = None
         self.has_state = False
         self.error: str | None = None
+        self.cpu_s = 0.0
 
     def fail(self, exc: BaseException) -> None:
         if self.error is None:
@@ -138,7 +142,7 @@ def process_image(
             row.update(values)
     errors = [r.error for r in runs if r.error is not None]
     rows[0]["processor_errors"] = errors or None
-    return ImageResult(rows)
+    return ImageResult(rows, {r.processor.id: r.cpu_s for r in runs})
 
 
 def _context(array: Any, dim_order: str, thumbnail_size: int) -> ImageContext:
@@ -235,10 +239,12 @@ def _measure_leaf(runs: list[_Run], leaf: Leaf, tiles: LeafTiles) -> None:
         for tile in tiles:
             for run, _, visit in active:
                 if run.error is None:
+                    started = time.process_time()
                     try:
                         visit(tile)
                     except Exception as exc:
                         run.fail(exc)
+                    run.cpu_s += time.process_time() - started
         current, active = active, []
         for run, generator, _ in current:
             if run.error is None:
@@ -255,6 +261,7 @@ def _advance(
     *,
     first: bool,
 ) -> None:
+    started = time.process_time()
     try:
         visit = next(generator) if first else generator.send(None)
     except StopIteration as stop:
@@ -266,6 +273,7 @@ def _advance(
         run.fail(exc)
     else:
         active.append((run, generator, visit))
+    run.cpu_s += time.process_time() - started
 
 
 def _columns(run: _Run, layout: Layout, specs: list[RowSpec]) -> list[dict[str, Any]]:
@@ -273,10 +281,13 @@ def _columns(run: _Run, layout: Layout, specs: list[RowSpec]) -> list[dict[str, 
     names = [c.name for c in run.processor.columns]
     empty = dict.fromkeys(names)
     if run.error is None and run.has_state:
+        started = time.process_time()
         try:
             return _finalized(run, layout, specs, empty)
         except Exception as exc:
             run.fail(exc)
+        finally:
+            run.cpu_s += time.process_time() - started
     return [dict(empty) for _ in specs]
 
 

@@ -18,7 +18,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -50,6 +50,8 @@ class ChunkInfo:
         n_failed: Files or images whose loading failed.
         elapsed_s: Wall-clock seconds the job took.
         created_at: When the chunk was written, ISO 8601 UTC.
+        cpu_s: CPU seconds of the job's process from its start (imports excluded).
+        processor_cpu_s: CPU seconds each processor spent, by processor id.
     """
 
     shard_id: str
@@ -58,6 +60,8 @@ class ChunkInfo:
     n_failed: int
     elapsed_s: float
     created_at: str
+    cpu_s: float = 0.0
+    processor_cpu_s: dict[str, float] = field(default_factory=dict)
 
 
 def chunk_field(name: str, inferred: pa.DataType) -> pa.Field:
@@ -296,6 +300,6 @@ def read_chunk_info(path: Path) -> ChunkInfo:
         raise NotAReportError(f"'{path}' is not a PixelPatrol chunk (no chunk info); {hint}")
     try:
         values = json.loads(raw)
-        return ChunkInfo(**{f.name: values[f.name] for f in fields(ChunkInfo)})
+        return ChunkInfo(**{f.name: values[f.name] for f in fields(ChunkInfo) if f.name in values})
     except (ValueError, KeyError, TypeError) as exc:
         raise NotAReportError(f"chunk '{path}' has unreadable chunk info ({exc}); {hint}") from exc

@@ -49,6 +49,8 @@ class ImageRows:
             # One job is one core: a thread pool per small image only adds overhead.
             dask.config.set(scheduler="synchronous")
         self.last_image_count = 0
+        self.cpu_s: dict[str, float] = {p.id: 0.0 for p in self._processors}
+        """CPU seconds per processor id, summed over every image so far."""
 
     def rows(self, path: Path, file_row: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Every row of one file, level-0 row of its first image first.
@@ -91,5 +93,7 @@ class ImageRows:
             log.warning("cannot process %s [%s]: %s", path, info.child_id, _message(exc))
             return [{**base, **header, "load_error": _message(exc)}]
         self.last_image_count += 1
+        for pid, seconds in result.cpu_s.items():
+            self.cpu_s[pid] = self.cpu_s.get(pid, 0.0) + seconds
         level0, *higher = result.rows
         return [{**base, **header, **level0}, *({**base, **row} for row in higher)]

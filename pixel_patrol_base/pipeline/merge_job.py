@@ -68,7 +68,7 @@ def footer_metadata(
     config: Mapping[str, Any],
     plan: Mapping[str, Any],
     shard_counts: Mapping[str, Any],
-    timings: Mapping[str, float],
+    timings: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The project metadata embedded in the report footer (counts from data are added later)."""
     versions = plugin_versions(config)
@@ -121,9 +121,15 @@ def run_merge(config: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
     imported = sorted({s for s in (config.get("paths") or ["."])})
     base_name = "." if config.get("omit_base_dir") else Path(config["base_dir"]).name
     labels = short_labels(imported, base_name)
-    timings = {
+    processor_cpu: dict[str, float] = {}
+    for info in processed:
+        for pid, seconds in info.processor_cpu_s.items():
+            processor_cpu[pid] = processor_cpu.get(pid, 0.0) + seconds
+    timings: dict[str, Any] = {
         "plan_s": round(plan["plan_seconds"], 3),
         "process_s": round(sum(i.elapsed_s for i in processed), 3),
+        "process_cpu_s": round(sum(i.cpu_s for i in processed), 3),
+        "processor_cpu_s": {pid: round(s, 3) for pid, s in sorted(processor_cpu.items())},
     }
     metadata = footer_metadata(config, plan, shard_counts, timings)
     output = Path(config["output"])

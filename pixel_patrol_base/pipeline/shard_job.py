@@ -75,7 +75,7 @@ def run_shard(
     """Process every entry of ``shard_path`` and write ``chunk_path`` atomically."""
     from pixel_patrol_base.pipeline.chunks import ChunkInfo, ChunkWriter
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     entries = read_entries(shard_path)
     base_dir = Path(config["base_dir"])
     progress = ProgressWriter(progress_path)
@@ -111,6 +111,8 @@ def run_shard(
                 n_failed=n_failed,
                 elapsed_s=time.perf_counter() - started,
                 created_at=datetime.now(UTC).isoformat(),
+                cpu_s=time.process_time() - cpu_started,
+                processor_cpu_s=dict(image_rows.cpu_s) if image_rows is not None else {},
             )
         )
     progress.update(len(entries), force=True)
