@@ -105,8 +105,9 @@ def add_process_parser(subparsers: Any) -> None:
     parser.add_argument(
         "-l",
         "--loader",
-        default="none",
-        help="loader plugin id, e.g. bioio; 'none' (default) records file information only",
+        default="bioio",
+        help="loader plugin id: bioio (default; every format bioio reads), tifffile, zarr, "
+        "or 'none' to record file information only",
     )
     parser.add_argument(
         "-e",

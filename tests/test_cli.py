@@ -236,7 +236,7 @@ def test_output_that_is_a_folder(dataset: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_run_then_rerun(dataset: Path, tmp_path: Path) -> None:
     output = tmp_path / "reports" / "report.parquet"
-    first = cli("process", dataset, "-o", output, "--max-workers", "2")
+    first = cli("process", dataset, "-o", output, "-l", "none", "--max-workers", "2")
     assert first.returncode == 0, first.stderr
     lines = first.stdout.strip().splitlines()
     assert len(lines) == 1, first.stdout
@@ -257,7 +257,7 @@ def test_run_then_rerun(dataset: Path, tmp_path: Path) -> None:
     assert progress[0].startswith("pixel-patrol: planning...")
     assert f"100% {match['found']}/{match['found']} files" in progress[-1]
 
-    second = cli("process", dataset, "-o", output, "--max-workers", "2")
+    second = cli("process", dataset, "-o", output, "-l", "none", "--max-workers", "2")
     assert second.returncode == 0, second.stderr
     rerun = SUMMARY_RE.match(second.stdout.strip())
     assert rerun, second.stdout
@@ -303,9 +303,9 @@ def _run_in_pty(args: list[str], timeout: float = 300) -> tuple[int, str, str]:
 @pytest.mark.slow
 def test_progress_bar_redraws_on_a_terminal(dataset: Path, tmp_path: Path) -> None:
     output = tmp_path / "r.parquet"
-    # No processors: a file-information run that exercises only the progress display.
+    # A file-information run that exercises only the progress display.
     status, stdout, terminal = _run_in_pty(
-        ["process", str(dataset), "-o", str(output), "-e", "txt", "--processors-include", ""]
+        ["process", str(dataset), "-o", str(output), "-l", "none", "-e", "txt"]
     )
     assert status == 0, terminal
     frames = [f.strip() for f in terminal.split("\r") if f.strip()]
@@ -331,6 +331,8 @@ def test_interrupt_exits_130(dataset: Path, tmp_path: Path) -> None:
             str(dataset),
             "-o",
             str(tmp_path / "r.parquet"),
+            "-l",
+            "none",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
