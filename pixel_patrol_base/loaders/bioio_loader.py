@@ -162,6 +162,31 @@ def open_bioimage(path: Path) -> tuple[Any, str]:
     raise ImageLoadError(one_line(f"cannot read '{path.name}' with bioio: {'; '.join(answers)}"))
 
 
+_recent: dict[tuple[str, int, int], tuple[Any, str]] = {}
+"""The image :meth:`BioioLoader.read_header` opened last, by :func:`file_token`: the
+shard job asks for the header and then the pixels of the same file, so the pixels
+reuse it instead of parsing the file's metadata a second time."""
+
+
+def _keep_recent(path: Path, image: Any, plugin: str) -> None:
+    for stale in _recent.values():
+        _close(stale[0])
+    _recent.clear()
+    _recent[file_token(path)] = (image, plugin)
+
+
+def _reopen(path: Path) -> tuple[Any, str]:
+    """The image the header was read from when the file is unchanged, else a new one."""
+    kept = _recent.pop(file_token(path), None)
+    return kept if kept is not None else open_bioimage(path)
+
+
+def _close(image: Any) -> None:
+    close = getattr(image, "close", None)
+    if callable(close):
+        close()
+
+
 def _reason(exc: Exception) -> str:
     """What a plugin answered, short: bioio wraps a reader's error in a longer message."""
     text = str(exc)
@@ -191,12 +216,15 @@ class BioioLoader:
         try:
             with _quiet_ome_types():
                 scenes = list(image.scenes)
-                return [
+                infos = [
                     _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
                     for scene in scenes
                 ]
         except Exception as exc:
+            _close(image)
             raise load_error(path, plugin, exc) from exc
+        _keep_recent(path, image, plugin)
+        return infos
 
     def open_array(self, path: Path, info: ImageInfo) -> Any:
         """Lazy dask array of one scene (level 0), axes in ``info.dim_order``.
@@ -214,6 +242,8 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened.
         """
+        if info.extra.get("resolution_levels") == 1:
+            return None  # known from the header: no need to open the file again
         handle = _BioioHandle(path, info.child_id, 0)
         try:
             plan = handle.checked_plan(info)
@@ -264,7 +294,7 @@ class _BioioHandle:
 
     def __init__(self, path: Path, scene: str | None, level: int) -> None:
         self.path = path
-        self.image, self.plugin = open_bioimage(path)
+        self.image, self.plugin = _reopen(path)
         try:
             with _quiet_ome_types():
                 self.image.set_scene(0 if scene is None else scene)
@@ -295,10 +325,25 @@ class _BioioHandle:
             )
         return plan
 
+    def whole(self) -> np.ndarray | None:
+        """The whole array of the current scene and level, in the axes of ``data``,
+        read at once by the plugin (much faster than computing ``data``); ``None``
+        when the plugin's own axes cannot be mapped onto them."""
+        with _quiet_ome_types():
+            reader = self.image.reader
+            axes = reader.dims.order
+            if len(set(axes)) != len(axes) or not set(axes) <= set(self.axes):
+                return None
+            block = np.asarray(reader.data)
+        order = [axes.index(a) for a in self.axes if a in axes]
+        expected = tuple(n for a, n in zip(self.axes, self.data.shape, strict=True) if a in axes)
+        block = block.transpose(order)
+        if block.shape != expected:
+            return None
+        return block.reshape(self.data.shape)
+
     def close(self) -> None:
-        close = getattr(self.image, "close", None)
-        if callable(close):
-            close()
+        _close(self.image)
 
 
 def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
@@ -329,6 +374,10 @@ class _BioioSource(BlockSource):
         return _BioioHandle(self.path, self.scene, self.level)
 
     def _read(self, handle: _BioioHandle, key: SourceKey) -> Any:
+        if self.is_full(key):
+            block = handle.whole()
+            if block is not None:
+                return block
         return handle.data[key].compute(scheduler="synchronous")
 
 

@@ -46,8 +46,12 @@ class ImageRows:
         self._mb_per_task = float(config["mb_per_task"])
         self._thumbnail_size = int(config["thumbnail_size"])
         if not config.get("scheduler"):
-            # One job is one core: a thread pool per small image only adds overhead.
-            dask.config.set(scheduler="synchronous")
+            # One job is one core: a thread pool per small image only adds overhead. The
+            # function itself, not the name "synchronous": dask resolves any scheduler
+            # name by importing distributed first, a second of start-up per job.
+            from dask.local import get_sync
+
+            dask.config.set(scheduler=get_sync)
         self.last_image_count = 0
         self.cpu_s: dict[str, float] = {p.id: 0.0 for p in self._processors}
         """CPU seconds per processor id, summed over every image so far."""
