@@ -81,7 +81,6 @@ def make_plan(config: Mapping[str, Any]) -> Plan:
         found.entries,
         fingerprint=fingerprint,
         reads_pixels=config.get("loader") is not None,
-        mb_per_task=float(config["mb_per_task"]),
         max_images_per_task=int(config["max_images_per_task"]),
         workers=int(config.get("max_workers") or os.cpu_count() or 1),
         previous_target=_previous_target(workdir),

@@ -10,12 +10,14 @@ Algorithm
 2. A shard count ``K`` is chosen from the data::
 
        K = clamp(max(ceil(N / max_images_per_task),
-                     ceil(total_bytes / mb_per_task MiB) if reads_pixels else 0,
                      min(N, 4 * workers, total_cost / min_shard_cost)), 1, max_shards)
 
-   where ``min_shard_cost`` (64 MiB of pixels, or 2,000 files without a loader) keeps a
-   job's start-up cost (an interpreter and its imports, about a second) small against its
-   work: spreading 24 small files over 8 jobs for parallelism only costs time.
+   where ``min_shard_cost`` (512 MiB of pixels, or 2,000 files without a loader) keeps a
+   job's start-up cost (an interpreter and its imports: 2–4 CPU s with bioio, measured by
+   ``bench/bench_images.py``) small against its work: spreading 24 small files over 8
+   jobs for parallelism only costs time. ``mb_per_task`` does not size shards: a job
+   holds one image (or one block of a large image) at a time, so its memory follows
+   ``mb_per_task`` whatever the shard's total size.
 
    and the target cost per shard is ``total_cost / K`` rounded to a power of two.
 3. Boundaries are **content-defined**: the path of entry ``i`` is hashed (blake2b) to a
@@ -62,8 +64,9 @@ from pixel_patrol_base.pipeline.discovery import FileEntry
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-MIN_SHARD_COST_PIXELS = 64 * MIB
-"""Smallest shard worth a job of its own when pixels are read (about half a second of work)."""
+MIN_SHARD_COST_PIXELS = 512 * MIB
+"""Smallest shard worth a job of its own when pixels are read (a few seconds of work, on
+par with a job's start-up)."""
 MIN_SHARD_FILES = 2000
 """Smallest shard worth a job of its own for file information only."""
 PER_FILE_OVERHEAD = MIB
@@ -147,9 +150,7 @@ def _power_of_two(value: float) -> int:
     return int(2 ** round(math.log2(value)))
 
 
-def _check(mb_per_task: float, max_images_per_task: int, workers: int, max_shards: int) -> None:
-    if not mb_per_task > 0:
-        raise SettingsError(f"mb_per_task must be > 0, got {mb_per_task!r}")
+def _check(max_images_per_task: int, workers: int, max_shards: int) -> None:
     for name, value in (
         ("max_images_per_task", max_images_per_task),
         ("workers", workers),
@@ -162,19 +163,16 @@ def _check(mb_per_task: float, max_images_per_task: int, workers: int, max_shard
 def _target_cost(
     n: int,
     total_cost: int,
-    total_bytes: int,
     *,
     reads_pixels: bool,
-    mb_per_task: float,
     max_images_per_task: int,
     workers: int,
     previous_target: int | None,
     max_shards: int,
 ) -> int:
-    by_bytes = math.ceil(total_bytes / (mb_per_task * MIB)) if reads_pixels else 0
     min_cost = MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
     parallel = min(n, 4 * workers, max(1, total_cost // min_cost))
-    k = max(math.ceil(n / max_images_per_task), by_bytes, parallel)
+    k = max(math.ceil(n / max_images_per_task), parallel)
     k = min(max(k, 1), max_shards)
     ideal = total_cost / k
     if previous_target is not None and ideal / 2 <= previous_target <= ideal * 2:
@@ -212,7 +210,6 @@ def plan_shards(
     *,
     fingerprint: str,
     reads_pixels: bool,
-    mb_per_task: float,
     max_images_per_task: int,
     workers: int,
     previous_target: int | None = None,
@@ -224,7 +221,6 @@ def plan_shards(
         entries: The discovered entries, any order (each path once).
         fingerprint: The processing fingerprint, part of every shard id.
         reads_pixels: Whether a loader reads pixels (sets :func:`entry_cost`).
-        mb_per_task: Data per shard, in MiB, that the shard count aims at.
         max_images_per_task: Most files in one shard (raised only when keeping it would
             need more than ``max_shards`` shards).
         workers: Parallel workers; there are at least ``4 * workers`` shards when there
@@ -239,7 +235,7 @@ def plan_shards(
     Raises:
         SettingsError: A sizing parameter is out of range.
     """
-    _check(mb_per_task, max_images_per_task, workers, max_shards)
+    _check(max_images_per_task, workers, max_shards)
     if not entries:
         return ShardPlan([], previous_target if previous_target else 1)
     ordered = sorted(entries, key=lambda e: (e.path, e.imported_path))
@@ -250,9 +246,7 @@ def plan_shards(
     target = _target_cost(
         n,
         total_cost,
-        sum(e.size_bytes for e in ordered),
         reads_pixels=reads_pixels,
-        mb_per_task=mb_per_task,
         max_images_per_task=max_images_per_task,
         workers=workers,
         previous_target=previous_target,

@@ -33,7 +33,6 @@ def _plan(entries: Sequence[FileEntry], **overrides: object) -> ShardPlan:
     settings: dict[str, object] = {
         "fingerprint": "fp",
         "reads_pixels": True,
-        "mb_per_task": 256.0,
         "max_images_per_task": 500,
         "workers": 2,
     }
@@ -100,7 +99,7 @@ def test_fingerprint_changes_every_id() -> None:
 
 def test_caps_are_respected() -> None:
     entries = _dataset(1000)
-    plan = _plan(entries, max_images_per_task=7, mb_per_task=4.0, max_shards=10_000)
+    plan = _plan(entries, max_images_per_task=7, max_shards=10_000)
     assert all(len(s.entries) <= 7 for s in plan.shards)
     for shard in plan.shards:
         before_last = shard.cost - entry_cost(shard.entries[-1], reads_pixels=True)
@@ -165,7 +164,7 @@ def test_no_entries_no_shards() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"mb_per_task": 0.0}, {"max_images_per_task": 0}, {"workers": 0}, {"max_shards": 0}],
+    [{"max_images_per_task": 0}, {"workers": 0}, {"max_shards": 0}],
 )
 def test_invalid_settings_raise(bad: dict[str, object]) -> None:
     with pytest.raises(SettingsError):
