@@ -1,0 +1,260 @@
+"""Benchmark image processing through the real pipeline (issue 3).
+
+    python bench/bench_images.py [--files 1000] [--loader bioio] [--dest DIR] [--skip-large]
+
+Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs, some
+5-plane Z stacks, some 8-bit PNG and JPEG; about 2 GB) and measures, in one run:
+
+(a) the floor: plain numpy over the same files, in as many processes as the pipeline
+    uses: read each file (tifffile / imageio), then min, max, mean, std and a 256-bin
+    histogram in one go;
+(b) ``pixel-patrol process`` with raster-basic + raster-histogram;
+(c) ``pixel-patrol process`` with the default processors (all five);
+(d) unless ``--skip-large``: one 1.5 GiB Z stack processed with ``--mb-per-task 128``
+    (peak RSS).
+
+Each run prints its wall time, CPU seconds (the whole process tree), MB/s, peak RSS of
+the largest process, and for the pipeline runs the CPU seconds of each processor (from
+the report footer). Ratios compare with the floor measured in the same run; the
+previous tool's figures on a similar set (55 s wall, 78 CPU s on 2 cores, from the
+issue) are shown for context. Not a test: it asserts only that every file has a row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SIDE = 1024
+PREVIOUS_TOOL_WALL_S = 55.0
+PREVIOUS_TOOL_CPU_S = 78.0
+LARGE_SHAPE = (6, 16384, 8192)  # uint16: 1.5 GiB
+
+
+@dataclass
+class Run:
+    """What one measured piece of work cost."""
+
+    name: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    processor_cpu_s: dict[str, float]
+    jobs_cpu_s: float = 0.0
+    """CPU seconds of the shard jobs' own work (imports and Snakemake excluded)."""
+
+
+def _pool(count: int, seed: int) -> list[np.ndarray]:
+    """Microscopy-like uint16 planes: smooth structure, bright spots and noise."""
+    rng = np.random.default_rng(seed)
+    planes = []
+    for _ in range(count):
+        coarse = rng.gamma(2.0, 300.0, size=(SIDE // 32, SIDE // 32))
+        image = np.kron(coarse, np.ones((32, 32)))
+        spots = rng.integers(0, SIDE, size=(40, 2))
+        image[spots[:, 0], spots[:, 1]] += 20000
+        image += rng.normal(0.0, 30.0, size=(SIDE, SIDE))
+        planes.append(np.clip(image, 0, 65535).astype(np.uint16))
+    return planes
+
+
+def generate(dest: Path, n_files: int) -> int:
+    """Write the dataset (skipped when ``dest`` already holds it); returns its bytes."""
+    import imageio.v3 as iio
+    import tifffile
+
+    marker = dest / f".complete-{n_files}"
+    if not marker.exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        planes = _pool(16, seed=0)
+        n_stacks, n_png, n_jpeg = n_files // 50, n_files // 25, n_files // 25
+        for i in range(n_files):
+            folder = dest / f"plate_{i % 4}"
+            folder.mkdir(parents=True, exist_ok=True)
+            plane = planes[i % len(planes)]
+            if i < n_stacks:
+                stack = np.stack([planes[(i + k) % len(planes)] for k in range(5)])
+                tifffile.imwrite(folder / f"stack_{i:04d}.ome.tif", stack, metadata={"axes": "ZYX"})
+            elif i < n_stacks + n_png:
+                iio.imwrite(folder / f"image_{i:04d}.png", (plane >> 8).astype(np.uint8))
+            elif i < n_stacks + n_png + n_jpeg:
+                iio.imwrite(folder / f"image_{i:04d}.jpg", (plane >> 8).astype(np.uint8))
+            else:
+                tifffile.imwrite(folder / f"image_{i:04d}.tif", plane)
+        marker.touch()
+    return sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+
+
+def _floor_one(path: str) -> int:
+    """Read one file and compute the floor's statistics; returns its pixel count."""
+    if path.endswith((".tif", ".tiff")):
+        import tifffile
+
+        image = tifffile.imread(path)
+    else:
+        import imageio.v3 as iio
+
+        image = iio.imread(path)
+    low, high = image.min(), image.max()
+    image.mean()
+    image.std()
+    np.histogram(image, bins=256, range=(float(low), float(high)))
+    return int(image.size)
+
+
+def _children_usage() -> tuple[float, float]:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def run_floor(data: Path, workers: int) -> Run:
+    """The floor, in ``workers`` processes (a fresh pool, so its RSS is its own)."""
+    files = sorted(str(p) for p in data.rglob("*") if p.is_file() and not p.name.startswith("."))
+    cpu0, _ = _children_usage()
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_floor_one, files, chunksize=16))
+    wall = time.perf_counter() - started
+    cpu1, rss = _children_usage()
+    return Run("floor (numpy read + stats + hist)", wall, cpu1 - cpu0, rss, {})
+
+
+def run_pipeline(name: str, args: list[str]) -> Run:
+    """``pixel-patrol process ...`` as a child process; CPU and RSS of its whole tree."""
+    command = [sys.executable, "-m", "pixel_patrol_base.cli", "process", *args]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stdout, stderr = proc.communicate()
+    if status != 0:
+        raise SystemExit(f"{name} failed:\n{stdout}\n{stderr[-3000:]}")
+    output = Path(args[args.index("-o") + 1])
+    from pixel_patrol_base.report import read_metadata
+
+    timings = read_metadata(output).timings
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(
+        name,
+        wall,
+        cpu,
+        usage.ru_maxrss / 1024,
+        dict(timings.get("processor_cpu_s", {})),
+        float(timings.get("process_cpu_s", 0.0)),
+    )
+
+
+def write_large(path: Path) -> int:
+    """A 1.5 GiB uncompressed ZYX OME-TIFF, written plane by plane."""
+    import tifffile
+
+    planes = _pool(4, seed=1)
+    depth, rows, cols = LARGE_SHAPE
+    tiles_y, tiles_x = rows // SIDE, cols // SIDE
+
+    def plane(z: int) -> np.ndarray:
+        base = planes[z % len(planes)]
+        return np.tile(base, (tiles_y, tiles_x))
+
+    tifffile.imwrite(
+        path,
+        (plane(z) for z in range(depth)),
+        shape=LARGE_SHAPE,
+        dtype=np.uint16,
+        metadata={"axes": "ZYX"},
+    )
+    return path.stat().st_size
+
+
+def _print(runs: list[Run], megabytes: float, floor: Run) -> None:
+    print(f"{'run':<40}{'wall s':>8}{'CPU s':>8}{'MB/s':>8}{'RSS MB':>8}{'× floor':>9}")
+    for run in runs:
+        rate = megabytes / run.wall_s
+        ratio = floor.wall_s / run.wall_s
+        print(
+            f"{run.name:<40}{run.wall_s:>8.1f}{run.cpu_s:>8.1f}{rate:>8.0f}"
+            f"{run.peak_rss_mb:>8.0f}{ratio:>9.2f}"
+        )
+    for run in runs:
+        if run.processor_cpu_s:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in run.processor_cpu_s.items())
+            print(f"  {run.name}: shard jobs' work {run.jobs_cpu_s:.1f} CPU s, of which {parts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--loader", default="bioio")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dest", type=Path, help="dataset folder (kept; reused when complete)")
+    parser.add_argument("--skip-large", action="store_true", help="skip the 1.5 GiB image")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="pp-bench-images-"))
+    data = args.dest or scratch / "data"
+    try:
+        started = time.perf_counter()
+        nbytes = generate(data, args.files)
+        megabytes = nbytes / 1e6
+        print(
+            f"{args.files} files, {megabytes:.0f} MB, written in "
+            f"{time.perf_counter() - started:.0f} s; loader {args.loader}, "
+            f"{args.workers} workers"
+        )
+        floor = run_floor(data, args.workers)
+        common = ["-l", args.loader, "--max-workers", str(args.workers), "--clean"]
+        pair = run_pipeline(
+            "pipeline: raster-basic + raster-histogram",
+            [str(data), "-o", str(scratch / "pair.parquet"), *common]
+            + ["--processors-include", "raster-basic,raster-histogram"],
+        )
+        default = run_pipeline(
+            "pipeline: default processors (all five)",
+            [str(data), "-o", str(scratch / "all.parquet"), *common],
+        )
+        import polars as pl
+
+        rows = pl.scan_parquet(scratch / "all.parquet").filter(pl.col("obs_level") == 0)
+        files_with_rows = rows.select(pl.col("path").n_unique()).collect().item()
+        assert files_with_rows == args.files, (files_with_rows, args.files)
+        _print([floor, pair, default], megabytes, floor)
+        print(
+            f"basic + histogram throughput / floor throughput = "
+            f"{floor.wall_s / pair.wall_s:.2f} (target ≥ 0.5)"
+        )
+        print(
+            f"default processors: {default.wall_s / PREVIOUS_TOOL_WALL_S:.2f} of the previous "
+            f"tool's wall time and {default.cpu_s / PREVIOUS_TOOL_CPU_S:.2f} of its CPU time "
+            f"(target < 0.25; its figures come from the issue, not from this run)"
+        )
+        if not args.skip_large:
+            large_dir = scratch / "large"
+            large_dir.mkdir()
+            size = write_large(large_dir / "large.ome.tif")
+            large = run_pipeline(
+                "1.5 GiB Z stack, --mb-per-task 128",
+                [str(large_dir), "-o", str(scratch / "large.parquet"), *common]
+                + ["--mb-per-task", "128"],
+            )
+            print(
+                f"1.5 GiB image ({size / 2**30:.2f} GiB on disk), --mb-per-task 128: "
+                f"wall {large.wall_s:.1f} s, CPU {large.cpu_s:.1f} s, peak RSS "
+                f"{large.peak_rss_mb:.0f} MB = {large.peak_rss_mb / 128:.1f} × mb_per_task"
+            )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
