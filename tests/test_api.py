@@ -343,6 +343,9 @@ def test_load_round_trips_project_metadata(processed: Processed) -> None:
     assert counts["shards"] == processed.summary["shards"]
     assert counts["shards_processed"] == processed.summary["shards_processed"]
     assert set(meta.timings) >= {"plan_s", "process_s"}
+    per_processor = meta.timings.pop("processor_cpu_s")
+    assert per_processor == {}  # no loader: no processor ran
+    assert set(meta.timings) == {"plan_s", "process_s", "process_cpu_s"}
     assert all(isinstance(v, int | float) and v >= 0 for v in meta.timings.values())
     created = datetime.fromisoformat(meta.created_at)
     assert timedelta(0) <= datetime.now(UTC) - created < timedelta(minutes=10)

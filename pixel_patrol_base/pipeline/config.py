@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from pixel_patrol_base import __version__, plugins
+from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.project import Project
 from pixel_patrol_base.settings import ProcessingSettings
 
@@ -66,10 +67,7 @@ def build_config(project: Project, settings: ProcessingSettings) -> dict[str, An
 
 def write_config(config: Mapping[str, Any], path: Path) -> None:
     """Write ``config`` as YAML (atomically, so a by-hand run never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True), "utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True))
 
 
 def _digest(payload: Any) -> str:

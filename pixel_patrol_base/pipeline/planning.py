@@ -24,6 +24,7 @@ from typing import Any
 
 from pixel_patrol_base import plugins
 from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.pipeline.config import processing_fingerprint
 from pixel_patrol_base.pipeline.discovery import Discovery, FileEntry, discover
 from pixel_patrol_base.pipeline.sharding import ShardPlan, plan_shards
@@ -106,10 +107,7 @@ def read_entries(shard_path: Path) -> list[FileEntry]:
 
 
 def _write_json(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(payload, ensure_ascii=False))
 
 
 def _remove_stale(folder: Path, keep: set[str], suffix: str) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pixel_patrol_base.catalog import AXES
+from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.pipeline.discovery import FileEntry
 from pixel_patrol_base.pipeline.planning import read_entries
 
@@ -63,9 +64,7 @@ class ProgressWriter:
         """Record ``done`` if the interval has passed (or ``force``)."""
         now = time.monotonic()
         if force or now - self._last >= self._interval:
-            tmp = self._path.with_name(f".{self._path.name}.tmp")
-            tmp.write_text(str(done), "ascii")
-            tmp.replace(self._path)
+            write_text_atomic(self._path, str(done), "ascii")
             self._last = now
 
 
