@@ -66,6 +66,8 @@ FORMAT_PLUGINS: Mapping[str, tuple[str, ...]] = {
 OPTIONAL_PLUGINS = frozenset({"bioio-nd2", "bioio-czi", "bioio-lif", "bioio-ome-zarr"})
 """Plugins of the ``pixel-patrol[formats]`` extra."""
 
+_PLANE_AXES = frozenset("YXS")
+"""bioio axes that one decoded plane spans."""
 _CHUNKED_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
 """Plugins that take ``chunk_dims``: asked for one chunk per Y-X plane."""
 
@@ -216,6 +218,11 @@ class BioioLoader:
         try:
             with _quiet_ome_types():
                 scenes = list(image.scenes)
+                if not scenes:  # e.g. a TIFF whose first-page offset points nowhere
+                    raise ImageLoadError(
+                        f"cannot read '{path.name}' with {plugin}: the file holds no image "
+                        "(no scene); check that it is not corrupt or truncated"
+                    )
                 infos = [
                     _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
                     for scene in scenes
@@ -369,6 +376,12 @@ class _BioioSource(BlockSource):
         super().__init__(path, plan, dtype)
         self.scene = scene
         self.level = level
+        self._planes: tuple[str, np.ndarray] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state["_planes"] = None
+        return state
 
     def _open(self) -> _BioioHandle:
         return _BioioHandle(self.path, self.scene, self.level)
@@ -378,7 +391,24 @@ class _BioioSource(BlockSource):
             block = handle.whole()
             if block is not None:
                 return block
-        return handle.data[key].compute(scheduler="synchronous")
+        # bioio decodes whole Y-X planes whatever part of them is asked for, and a large
+        # image is read tile by tile, pass after pass: keep the planes of the last read
+        # and cut later tiles of the same planes from them.
+        planes = tuple(
+            slice(None) if axis in _PLANE_AXES else part
+            for axis, part in zip(handle.axes, key, strict=True)
+        )
+        token = repr(planes)
+        from dask.local import get_sync
+
+        if self._planes is None or self._planes[0] != token:
+            self._planes = None  # let the previous planes go before reading new ones
+            self._planes = (token, np.asarray(handle.data[planes].compute(scheduler=get_sync)))
+        inside = tuple(
+            part if axis in _PLANE_AXES else slice(None)
+            for axis, part in zip(handle.axes, key, strict=True)
+        )
+        return self._planes[1][inside]
 
 
 LOADER = BioioLoader()
