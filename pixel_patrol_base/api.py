@@ -213,7 +213,8 @@ def process_files(
         log_file: Also write the run's log here (default: the workdir's logs/).
         profile: Snakemake profile: a bundled name (``local``, ``slurm``) or a folder.
         scheduler: Dask scheduler address for the shard jobs; defaults to the active
-            ``distributed.Client``, if any.
+            ``distributed.Client``, if any. It must accept connections within 5 s, else
+            :class:`~pixel_patrol_base.errors.SchedulerUnreachableError` is raised.
         clean: Drop the workdir (shards, chunks, state) first and start fresh.
         thumbnail_size: Longest side of thumbnails in pixels.
 
@@ -249,6 +250,10 @@ def process_files(
         profile=profile,
         scheduler=scheduler if scheduler is not None else _active_dask_scheduler(),
     )
+    if settings.scheduler is not None:
+        from pixel_patrol_base.pipeline.scheduler import check_scheduler
+
+        check_scheduler(settings.scheduler)
     check_output_writable(project.output_path)
     if settings.log_file is not None:
         check_output_writable(settings.log_file)

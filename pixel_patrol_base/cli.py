@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -197,6 +198,18 @@ def add_process_parser(subparsers: Any) -> None:
         help="Dask scheduler address for the shard jobs, e.g. tcp://host:8786",
     )
     parser.add_argument(
+        "--slurm-partition",
+        metavar="NAME",
+        help="SLURM partition of every job with a SLURM profile "
+        "(same as env PIXEL_PATROL_SLURM_PARTITION; default: the cluster's default)",
+    )
+    parser.add_argument(
+        "--slurm-account",
+        metavar="NAME",
+        help="SLURM account charged for every job with a SLURM profile "
+        "(same as env PIXEL_PATROL_SLURM_ACCOUNT)",
+    )
+    parser.add_argument(
         "--clean",
         action="store_true",
         help="drop the work folder (shards, chunks, state) and start fresh",
@@ -345,6 +358,15 @@ def _extensions(values: Sequence[str] | None) -> list[str] | str:
     return "all" if [i.lower() for i in items] == ["all"] else items
 
 
+def _set_slurm_environment(partition: str | None, account: str | None) -> None:
+    """Pass --slurm-partition/--slurm-account on as the environment the runner reads."""
+    from pixel_patrol_base.pipeline.slurm import ACCOUNT_ENV, PARTITION_ENV
+
+    for value, name in ((partition, PARTITION_ENV), (account, ACCOUNT_ENV)):
+        if value is not None:
+            os.environ[name] = value
+
+
 def run_process(args: argparse.Namespace) -> int:
     """Handle ``pixel-patrol process``."""
     from pixel_patrol_base import api
@@ -371,6 +393,7 @@ def run_process(args: argparse.Namespace) -> int:
         "scheduler": args.scheduler,
         "clean": args.clean,
     }
+    _set_slurm_environment(args.slurm_partition, args.slurm_account)
     project = api.create_project(name, args.base_dir, loader=loader, output_path=args.output)
     if args.paths:
         api.add_paths(project, args.paths)

@@ -40,6 +40,10 @@ class SettingsError(InvalidInputError):
     """A processing setting has an invalid value."""
 
 
+class SchedulerUnreachableError(SettingsError):
+    """The Dask scheduler given (or of the active ``distributed.Client``) cannot be reached."""
+
+
 class OutputError(InvalidInputError):
     """The output location cannot be created or written."""
 

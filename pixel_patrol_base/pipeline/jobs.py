@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,11 @@ def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path:
 
     workdir = Path(config["workdir"])
     shard_id = Path(shard_path).stem
-    with _job(log_path, workdir, f"process_shard {shard_id}"):
+    with _job(log_path, workdir, f"process_shard {shard_id}"), ExitStack() as stack:
+        if config.get("scheduler"):
+            from pixel_patrol_base.pipeline.scheduler import scheduler_client
+
+            stack.enter_context(scheduler_client(str(config["scheduler"])))
         run_shard(
             Path(shard_path), Path(chunk_path), config, layout.progress_file(workdir, shard_id)
         )

@@ -29,6 +29,7 @@ from typing import Any
 from pixel_patrol_base import resources
 from pixel_patrol_base.errors import ReportValidationError, WorkflowError
 from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.pipeline.slurm import slurm_arguments
 
 ProgressCallback = Callable[[int, int], None]
 POLL_S = 0.25
@@ -69,6 +70,7 @@ def snakemake_command(config_path: Path, profile: str, cores: int | None) -> lis
         str(profile_dir(profile)),
         "--nolock",
     ]
+    command += slurm_arguments(profile_dir(profile))
     if cores is not None:
         command += ["--cores", str(cores)]
     if profile == "local":

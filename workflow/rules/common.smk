@@ -42,3 +42,9 @@ def get_merge_mem_mb(wildcards, input, attempt):
     """Memory of the merge: a base plus the chunks' size on disk, more per retry."""
     chunk_mb = sum(Path(f).stat().st_size for f in input.chunks) / 2**20
     return int((1024 + 4 * chunk_mb) * attempt)
+
+
+def get_merge_runtime(wildcards, input, attempt):
+    """Runtime of the merge in minutes: a floor plus the chunks at 20 MiB/s, per retry."""
+    chunk_mb = sum(Path(f).stat().st_size for f in input.chunks) / 2**20
+    return int((10 + chunk_mb / 20 / 60) * attempt)

@@ -18,5 +18,6 @@ rule merge:
         "../envs/pixel-patrol.yaml"
     resources:
         mem_mb=get_merge_mem_mb,
+        runtime=get_merge_runtime,
     script:
         "../scripts/merge.py"
