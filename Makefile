@@ -14,7 +14,9 @@ TEST_SYSTEM_PACKAGES := chromium slurmctld slurmd slurm-client munge
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	# --compile-bytecode: every Snakemake job is a fresh interpreter, and without .pyc
+	# files (uv writes none by default) each one recompiles bioio, dask, polars... (~5 CPU s).
+	$(PYTHON) -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
