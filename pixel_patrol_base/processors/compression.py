@@ -205,6 +205,13 @@ def _sobel(tile: Tile) -> FloatArray:
         out = np.zeros((rows, cols))
         for start, stop, (top, bottom, _, _) in row_chunks((1, rows - 1, 0, cols), work.shape, 1):
             out[start + top : start + bottom] = sobel_squared(work[start:stop])[top:bottom]
+        if not tile.all_finite():
+            # Only the valid interior counts: a position with any non-finite pixel in its
+            # 3×3 neighbourhood is NaN, so it is neither a strong edge nor in the
+            # percentile (the Sobel kernels give the centre column or row weight 0, so
+            # the sums alone would not always say so).
+            invalid = box_sum((~np.isfinite(work)).astype(np.int32)) > 0
+            out[invalid] = np.nan
         return out
 
     return tile.cached("sobel_squared", compute)

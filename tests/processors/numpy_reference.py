@@ -200,6 +200,10 @@ def compression(plane: np.ndarray) -> dict[str, Any]:
             p[:-2, :-2] + 2 * p[:-2, 1:-1] + p[:-2, 2:]
         )
         magnitude = np.sqrt(gx**2 + gy**2)
+        # valid interior: the whole 3×3 neighbourhood finite (the kernels' zero column
+        # or row would otherwise let a position next to ±inf through)
+        whole = sliding_window_view(np.isfinite(p), (3, 3)).all(axis=(2, 3))
+        magnitude[~whole] = np.nan
         ringing = None
         finite = magnitude[np.isfinite(magnitude)]
         if finite.size:
