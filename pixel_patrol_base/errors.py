@@ -70,3 +70,43 @@ class ImageLoadError(PixelPatrolError):
 
 class MissingFormatPluginError(ImageLoadError):
     """The bioio plugin for a file format is not installed; the message names the package."""
+
+
+class ViewOptionError(InvalidInputError):
+    """A viewer option (group column, filter, dimension, widget id, palette) is invalid."""
+
+
+class PortInUseError(InvalidInputError):
+    """The port asked for the viewer is already taken on 127.0.0.1."""
+
+
+class ViewerStartError(PixelPatrolError):
+    """The Streamlit viewer process exited before it answered."""
+
+
+class UnknownWidgetError(ViewOptionError):
+    """A widget id is not among the installed widget declarations."""
+
+
+class UnknownColumnError(ViewOptionError):
+    """A column named for grouping, filtering or a widget control is not in the table."""
+
+
+class UnknownFilterOpError(ViewOptionError):
+    """A filter operator is not one of ``FILTER_OPS``."""
+
+
+class WidgetStateError(ViewOptionError):
+    """A view state value (filter value, dimension index, control value) is unusable."""
+
+
+class WidgetDeclarationError(PixelPatrolError):
+    """A widget declaration file is malformed; the message names the file."""
+
+
+class ViewerAssetsMissingError(PixelPatrolError):
+    """The static viewer's JavaScript/WASM assets are not built; the message says how."""
+
+
+class EmbeddedDataTooLargeError(InvalidInputError):
+    """A report is too large to embed into a single-file static viewer."""

@@ -1,0 +1,195 @@
+"""The viewer's plain data types: filters, the view state, widget declarations, results.
+
+What belongs here: frozen dataclasses and their (de)serialisation to URL query
+parameters. What does not: SQL (see :mod:`.sql`), reading declaration files (see
+:mod:`.loader`) and running queries (see :mod:`.query`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from pixel_patrol_base.errors import UnknownFilterOpError, WidgetStateError
+
+FILTER_OPS: tuple[str, ...] = ("eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains")
+"""Filter operators, in the order the filter builder lists them."""
+
+DIM_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
+"""Axes a dimension selection may fix (column ``dim_<axis lower-case>``)."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter condition: ``column op value``.
+
+    ``in`` takes a list (a comma-separated string is split); ``contains`` and
+    ``not_contains`` are case-sensitive substring tests on the value cast to text.
+    """
+
+    column: str
+    op: str
+    value: object
+
+    def __post_init__(self) -> None:
+        if self.op not in FILTER_OPS:
+            raise UnknownFilterOpError(
+                f"filter operator {self.op!r} on column {self.column!r} is unknown; "
+                f"use one of {', '.join(FILTER_OPS)}"
+            )
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Everything the sidebar sets; the same state drives both viewer runtimes."""
+
+    group_col: str | None = None
+    filters: tuple[Filter, ...] = ()
+    dims: Mapping[str, int] = field(default_factory=dict)
+    controls: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    widgets_excluded: tuple[str, ...] = ()
+    is_show_significance: bool = False
+    palette: str | None = None
+
+    def __post_init__(self) -> None:
+        for axis, index in self.dims.items():
+            if axis not in DIM_AXES:
+                raise WidgetStateError(
+                    f"dimension {axis!r} cannot be selected; use one of {', '.join(DIM_AXES)}"
+                )
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise WidgetStateError(
+                    f"dimension {axis}={index!r} is not a valid index; give an integer >= 0"
+                )
+
+    def to_query_params(self) -> dict[str, str | list[str]]:
+        """The state as URL query parameters (for bookmarks); inverse of :meth:`from_query_params`.
+
+        Keys: ``group``, ``filter`` (JSON ``[column, op, value]``, repeated), ``dim``
+        (``Z:2``, repeated), ``ctl`` (``widget.control=JSON``, repeated), ``exclude``
+        (repeated), ``sig`` (``1``), ``palette``. Empty parts are left out.
+        """
+        params: dict[str, str | list[str]] = {}
+        if self.group_col is not None:
+            params["group"] = self.group_col
+        if self.filters:
+            params["filter"] = [
+                json.dumps([f.column, f.op, f.value], separators=(",", ":")) for f in self.filters
+            ]
+        if self.dims:
+            params["dim"] = [f"{axis}:{index}" for axis, index in sorted(self.dims.items())]
+        ctl = [
+            f"{wid}.{cid}={json.dumps(value, separators=(',', ':'))}"
+            for wid, values in sorted(self.controls.items())
+            for cid, value in sorted(values.items())
+        ]
+        if ctl:
+            params["ctl"] = ctl
+        if self.widgets_excluded:
+            params["exclude"] = list(self.widgets_excluded)
+        if self.is_show_significance:
+            params["sig"] = "1"
+        if self.palette is not None:
+            params["palette"] = self.palette
+        return params
+
+    @classmethod
+    def from_query_params(cls, params: Mapping[str, str | list[str]]) -> ViewState:
+        """Rebuild a state from :meth:`to_query_params` output (single values or lists).
+
+        Raises:
+            WidgetStateError: when a parameter cannot be parsed.
+            UnknownFilterOpError: when a filter names an unknown operator.
+        """
+
+        def many(key: str) -> list[str]:
+            value = params.get(key)
+            if value is None:
+                return []
+            return [value] if isinstance(value, str) else list(value)
+
+        def one(key: str) -> str | None:
+            values = many(key)
+            return values[-1] if values else None
+
+        filters = []
+        for text in many("filter"):
+            try:
+                column, op, value = json.loads(text)
+            except (ValueError, TypeError) as exc:
+                raise WidgetStateError(
+                    f"filter parameter {text!r} is not JSON [column, op, value]"
+                ) from exc
+            filters.append(Filter(str(column), str(op), value))
+        dims: dict[str, int] = {}
+        for text in many("dim"):
+            axis, _, index = text.partition(":")
+            if not index.isdigit():
+                raise WidgetStateError(f"dim parameter {text!r} must look like Z:2")
+            dims[axis.upper()] = int(index)
+        controls: dict[str, dict[str, object]] = {}
+        for text in many("ctl"):
+            key, sep, raw = text.partition("=")
+            wid, dot, cid = key.partition(".")
+            try:
+                value = json.loads(raw)
+            except ValueError as exc:
+                raise WidgetStateError(f"ctl parameter {text!r} has no JSON value") from exc
+            if not sep or not dot:
+                raise WidgetStateError(f"ctl parameter {text!r} must look like widget.control=1")
+            controls.setdefault(wid, {})[cid] = value
+        return cls(
+            group_col=one("group"),
+            filters=tuple(filters),
+            dims=dims,
+            controls=controls,
+            widgets_excluded=tuple(many("exclude")),
+            is_show_significance=one("sig") in {"1", "true", "True"},
+            palette=one("palette"),
+        )
+
+
+@dataclass(frozen=True)
+class Control:
+    """A widget control: ``select`` | ``toggle`` | ``column`` | ``number``."""
+
+    id: str
+    type: str
+    label: str
+    default: object
+    options: tuple[Any, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Widget:
+    """One widget declaration, as read from its JSON file (see docs/widgets.md)."""
+
+    id: str
+    title: str
+    description: str
+    badge: str
+    kind: str
+    requires: tuple[str, ...]
+    controls: tuple[Control, ...]
+    queries: Mapping[str, str]
+    specs: tuple[Mapping[str, Any], ...]
+    overview: Mapping[str, Any] | None
+    prepare: tuple[str, ...]
+    source: str
+    declaration: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class WidgetResult:
+    """What :func:`~.query.run_widget` returns: one Arrow table per query name.
+
+    ``hidden_reason`` is set (and ``data`` empty) when the table lacks required columns.
+    """
+
+    widget_id: str
+    data: Mapping[str, pa.Table]
+    hidden_reason: str | None = None
