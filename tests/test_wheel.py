@@ -246,7 +246,7 @@ def test_installed_cli_processes_a_folder(
     assert fresh_venv.cli.is_file(), "the wheel installed no pixel-patrol script"
     cwd = _empty_dir(tmp_path, "cwd")
     output = tmp_path / "out" / "cli.parquet"
-    command = [fresh_venv.cli, "process", dataset, "-o", output, "--processors-include", ""]
+    command = [fresh_venv.cli, "process", dataset, "-o", output, "-l", "none"]
     proc = _run(command, cwd, fresh_venv.env)
     _check(proc, "pixel-patrol process in the fresh venv")
     _check_report(output)
