@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # and a single-node SLURM (with munge) for the cluster tests.
 TEST_SYSTEM_PACKAGES := chromium slurmctld slurmd slurm-client munge
 
-.PHONY: example test lint venv clean
+.PHONY: example test lint venv clean viewer-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-example: $(STAMP)
+# The static viewer's JavaScript/WASM bundle (needs Node.js + npm; see README.md).
+viewer-assets: $(STAMP)
+	$(BIN)/python hatch_build.py
+
+example: $(STAMP) viewer-assets
 	$(BIN)/python -m pixel_patrol_base.example example/data
 	$(BIN)/pixel-patrol process example/data -o example/report.parquet --name example \
 		--description "Generated example dataset"
@@ -30,10 +34,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy viewer/app.py viewer/pp_viewer
 	$(BIN)/snakefmt --check workflow
 	$(BIN)/python tests/lint_workflow.py
 
-test: $(STAMP) lint
+test: $(STAMP) lint viewer-assets
 	bash tests/install_system_packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(BIN)/pytest -q
 

@@ -214,10 +214,10 @@ def main() -> None:
         )
         floor = run_floor(data, args.workers)
         common = ["-l", args.loader, "--max-workers", str(args.workers), "--clean"]
+        pair_only = ["--processors-include", "raster-basic,raster-histogram"]
         pair = run_pipeline(
             "pipeline: raster-basic + raster-histogram",
-            [str(data), "-o", str(scratch / "pair.parquet"), *common]
-            + ["--processors-include", "raster-basic,raster-histogram"],
+            [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
         )
         default = run_pipeline(
             "pipeline: default processors (all five)",
@@ -244,8 +244,14 @@ def main() -> None:
             size = write_large(large_dir / "large.ome.tif")
             large = run_pipeline(
                 "1.5 GiB Z stack, --mb-per-task 128",
-                [str(large_dir), "-o", str(scratch / "large.parquet"), *common]
-                + ["--mb-per-task", "128"],
+                [
+                    str(large_dir),
+                    "-o",
+                    str(scratch / "large.parquet"),
+                    *common,
+                    "--mb-per-task",
+                    "128",
+                ],
             )
             print(
                 f"1.5 GiB image ({size / 2**30:.2f} GiB on disk), --mb-per-task 128: "

@@ -44,7 +44,16 @@ if TYPE_CHECKING:
 
     from pixel_patrol_base.report import ProjectMetadata
 
-__all__ = ["Project", "add_paths", "create_project", "delete_path", "load", "process_files"]
+__all__ = [
+    "Project",
+    "add_paths",
+    "build_viewer",
+    "create_project",
+    "delete_path",
+    "load",
+    "process_files",
+    "view",
+]
 
 log = logging.getLogger(__name__)
 
@@ -295,3 +304,79 @@ def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
     from pixel_patrol_base.report import load_report
 
     return load_report(src)
+
+
+def view(
+    source: Project | str | Path,
+    port: int = 8052,
+    open_browser: bool = True,
+    group_col: str | None = None,
+    filter_by: Mapping[str, Mapping[str, object]] | None = None,
+    dimensions: Mapping[str, object] | None = None,
+    widgets_excluded: Iterable[str] | None = None,
+    is_show_significance: bool = False,
+    palette: str | None = None,
+) -> None:
+    """Open a report in the interactive viewer (Streamlit over DuckDB) and block.
+
+    Every argument is checked before anything starts. The viewer listens on 127.0.0.1
+    only and runs until interrupted (Ctrl+C).
+
+    Args:
+        source: A processed :class:`Project` or the path of a report ``.parquet``.
+        port: TCP port on 127.0.0.1.
+        open_browser: Open the viewer in the default web browser.
+        group_col: Initial group column (default: ``imported_path_short`` when several
+            paths were imported, else a sensible one).
+        filter_by: ``{"col": {"op": "eq"|"in"|"gt"|"lt"|"ge"|"le"|"contains"|
+            "not_contains", "value": ...}}``; ``in`` takes a list or ``"tif,nd2"``.
+        dimensions: Axis letter -> index, e.g. ``{"z": "0", "t": "0"}``.
+        widgets_excluded: Widget ids to hide (``pixel-patrol view --list-widgets``).
+        is_show_significance: Show pairwise Mann-Whitney U brackets on violin plots.
+        palette: Colour palette of the groups.
+
+    Raises:
+        NotAReportError: when ``source`` is missing, not Parquet or not a PixelPatrol
+            table (the missing columns are named), or a project not processed yet.
+        ViewOptionError: for an unknown group column, filter column or operator, bad
+            dimension, unknown widget id or palette.
+        PortInUseError: when ``port`` is already taken.
+        ViewerStartError: when Streamlit fails to start.
+    """
+    from pixel_patrol_base.view import view as run_view
+
+    run_view(
+        source,
+        port=port,
+        open_browser=open_browser,
+        group_col=group_col,
+        filter_by=filter_by,
+        dimensions=dimensions,
+        widgets_excluded=widgets_excluded,
+        is_show_significance=is_show_significance,
+        palette=palette,
+    )
+
+
+def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
+    """Write the static viewer (duckdb-wasm + vega-embed; no server) and return its path.
+
+    An ``output`` ending in ``.html`` / ``.htm`` is one self-contained file (JavaScript,
+    styles, WASM and widget declarations inlined) that opens from ``file://`` with the
+    network off. Any other ``output`` is a site folder (``index.html`` + ``assets/``) for a
+    static host, which opens a table given as ``?data=URL``, picked or dropped.
+
+    Args:
+        output: ``viewer.html`` for a single file, or a folder for a site.
+        data: A report to embed into the single file (at most 32 MiB), or to copy into
+            the site folder and open by default.
+
+    Raises:
+        ViewerAssetsMissingError: when the assets were not built (``make viewer-assets``).
+        NotAReportError: when ``data`` is not a PixelPatrol report.
+        EmbeddedDataTooLargeError: when ``data`` is too large for a single file.
+        OutputError: when ``output`` cannot be written.
+    """
+    from pixel_patrol_base.static_viewer import build_viewer as write_viewer
+
+    return write_viewer(output, data=data)

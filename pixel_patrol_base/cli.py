@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.errors import InvalidInputError, PixelPatrolError, SettingsError
+from pixel_patrol_base.static_viewer_cli import add_build_viewer_parser
+from pixel_patrol_base.view_cli import add_view_parser
 
 if TYPE_CHECKING:
     from pixel_patrol_base.catalog import Column
@@ -258,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_process_parser(subparsers)
     add_schema_parser(subparsers)
+    add_view_parser(subparsers)
+    add_build_viewer_parser(subparsers)
     for subparser in subparsers.choices.values():  # -v also after the subcommand
         subparser.add_argument(
             "-v",

@@ -55,7 +55,9 @@ def pipeline_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("pipeline_report")
     data = make_example_dataset(root / "data")
-    project = api.create_project("example", data, output_path=root / "report.parquet", loader="bioio")
+    project = api.create_project(
+        "example", data, output_path=root / "report.parquet", loader="bioio"
+    )
     project = api.add_paths(project, ["control", "treated"])
     api.process_files(project, description="Example dataset for the viewer tests")
     return root / "report.parquet"

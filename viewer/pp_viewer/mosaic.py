@@ -1,0 +1,71 @@
+"""Compose the thumbnail mosaic into one image, with a border colour per group.
+
+Pure function of the query result (no Streamlit): the declaration's ``image`` column
+holds PNG thumbnails, its ``color`` column the group value. The legend maps each
+group to its colour; file names stay data, never markup.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pyarrow as pa
+from PIL import Image, UnidentifiedImageError
+
+from pixel_patrol_base import widgets as pw
+
+CELL = 72
+BORDER = 3
+COLUMNS = 12
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    text = color.lstrip("#")
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def compose(
+    table: pa.Table, palette: str | None, image: str = "thumbnail", color: str = "group"
+) -> tuple[np.ndarray | None, pa.Table]:
+    """The mosaic as an RGB array (``None`` without thumbnails) and its colour legend.
+
+    ``image`` names the column of PNG thumbnails, ``color`` the group column.
+    """
+    empty = pa.table({"group": pa.array([], pa.string()), "colour": pa.array([], pa.string())})
+    if image not in table.column_names or table.num_rows == 0:
+        return None, empty
+    blobs = table.column(image).to_pylist()
+    groups = (
+        [str(g) for g in table.column(color).to_pylist()]
+        if color in table.column_names
+        else [""] * table.num_rows
+    )
+    names = list(dict.fromkeys(groups))
+    colors = pw.palette_colors(palette, max(len(names), 1))
+    color_of = {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    cols = min(COLUMNS, table.num_rows)
+    rows = math.ceil(table.num_rows / cols)
+    canvas = np.full((rows * CELL, cols * CELL, 3), 255, dtype=np.uint8)
+    inner = CELL - 2 * BORDER
+    for i, (blob, group) in enumerate(zip(blobs, groups, strict=True)):
+        top, left = (i // cols) * CELL, (i % cols) * CELL
+        canvas[top : top + CELL, left : left + CELL] = _hex_rgb(color_of[group])
+        tile = np.full((inner, inner, 3), 230, dtype=np.uint8)
+        if blob:
+            try:
+                with Image.open(io.BytesIO(blob)) as img:
+                    thumb = img.convert("RGB")
+                    thumb.thumbnail((inner, inner))
+                    arr = np.asarray(thumb)
+                    y0 = (inner - arr.shape[0]) // 2
+                    x0 = (inner - arr.shape[1]) // 2
+                    tile[y0 : y0 + arr.shape[0], x0 : x0 + arr.shape[1]] = arr
+            except (UnidentifiedImageError, OSError):
+                pass
+        canvas[top + BORDER : top + CELL - BORDER, left + BORDER : left + CELL - BORDER] = tile
+    legend = pa.table(
+        {"group": pa.array(names, pa.string()), "colour": pa.array([color_of[n] for n in names])}
+    )
+    return canvas, legend

@@ -1,0 +1,366 @@
+"""One renderer per declaration kind (chart, kpi, table, mosaic), plus the Overview tile.
+
+A widget's queries are compiled with :func:`pixel_patrol_base.widgets.compile_sql` and run
+through the cached :func:`pp_viewer.data.query`; charts get the results as named Vega-Lite
+datasets and are drawn with ``st.vega_lite_chart(spec, theme=None, width="content")``.
+A widget whose columns are missing is replaced by a note naming them. Text from the
+table is only ever shown through text elements (``st.text``, ``st.dataframe``, metrics).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.errors import WidgetStateError
+
+from . import data, significance
+from . import state as ss
+from .mosaic import compose
+
+BADGES = {
+    "file": "one point = one file",
+    "image": "one point = one image",
+    "slice": "one point = one slice",
+}
+TILE_WIDTH = 200
+PREFETCH_THREADS = 4
+CUSTOM_PLOT = "custom-plot"
+AUTOSIZE = {"type": "pad", "contains": "padding"}
+
+
+def results(
+    report: str,
+    columns: Mapping[str, str],
+    widget: pw.Widget,
+    current: pw.ViewState,
+    pending: Pending | None = None,
+) -> pw.WidgetResult:
+    """Every query of ``widget`` for ``current``, by query name (cached per SQL + params)."""
+    if pending is not None and widget.id in pending:
+        return pw.WidgetResult(widget.id, pending[widget.id].result(), None)
+    return pw.WidgetResult(widget.id, _run_queries(report, columns, widget, current), None)
+
+
+Pending = Mapping[str, "Future[dict[str, pa.Table]]"]
+"""Widget id -> the future of its query results (see :func:`prefetch`)."""
+
+
+def _run_queries(
+    report: str, columns: Mapping[str, str], widget: pw.Widget, current: pw.ViewState
+) -> dict[str, pa.Table]:
+    data.prepared(report, widget.id)
+    compiled = pw.compile_widget(widget, current, columns)
+    return {
+        name: data.query(report, sql, tuple(params)) for name, (sql, params) in compiled.items()
+    }
+
+
+def prefetch(
+    pool: ThreadPoolExecutor,
+    report: str,
+    columns: Mapping[str, str],
+    widgets: Sequence[pw.Widget],
+    current: pw.ViewState,
+) -> Pending:
+    """Start the queries of every shown widget on ``pool``, in page order.
+
+    DuckDB releases the GIL, so the widgets' queries overlap while the page renders;
+    each widget waits only for its own results.
+    """
+    ctx = get_script_run_ctx()
+
+    def job(widget: pw.Widget) -> dict[str, pa.Table]:
+        add_script_run_ctx(threading.current_thread(), ctx)
+        return _run_queries(report, columns, widget, current)
+
+    return {w.id: pool.submit(job, w) for w in widgets if not pw.missing_columns(w, columns)}
+
+
+def _title(widget: pw.Widget, small: bool = False) -> None:
+    if small:
+        st.markdown(f"**{_escape_md(widget.title)}** :gray-badge[{widget.badge}]")
+    else:
+        st.subheader(widget.title, anchor=False)
+        st.badge(BADGES.get(widget.badge, widget.badge), color="gray")
+        if widget.description:
+            st.caption(_escape_md(widget.description))
+
+
+def _escape_md(text: str) -> str:
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~:$" else c for c in text)
+
+
+def _hidden(columns: Mapping[str, str], widget: pw.Widget) -> bool:
+    missing = pw.missing_columns(widget, columns)
+    if missing:
+        st.info(
+            f"{widget.title} is hidden: the report has no column "
+            f"{', '.join(missing)} (run the processor that produces it)."
+        )
+    return bool(missing)
+
+
+def _controls(columns: Mapping[str, str], widget: pw.Widget) -> None:
+    if not widget.controls:
+        return
+    cells = st.columns(len(widget.controls))
+    for cell, control in zip(cells, widget.controls, strict=True):
+        key = ss.control_key(widget.id, control.id)
+        label = control.label or control.id
+        kind = control.type
+        if kind == "toggle":
+            cell.toggle(label, key=key)
+        elif kind == "number":
+            whole = isinstance(control.default, int) and not isinstance(control.default, bool)
+            cell.number_input(label, key=key, step=1 if whole else None)
+        else:
+            if control.options:
+                options = list(control.options)
+            else:
+                options = list(columns) if kind == "column" else []
+            if st.session_state.get(key) not in options:
+                st.session_state[key] = options[0] if options else None
+            cell.selectbox(label, options, key=key)
+
+
+def chart_spec(spec: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, Any]:
+    """A copy of ``spec`` whose named data sources carry the query results."""
+    out = copy.deepcopy(dict(spec))
+    names: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            source = node.get("data")
+            if isinstance(source, dict) and "name" in source:
+                names.add(str(source["name"]))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(out)
+    out["datasets"] = {name: _chartable(tables[name]) for name in names if name in tables}
+    out.setdefault("autosize", AUTOSIZE)
+    return out
+
+
+def _chartable(table: pa.Table) -> pa.Table:
+    """Drop binary and nested columns, which Vega-Lite cannot use."""
+    keep = [
+        f.name
+        for f in table.schema
+        if not (
+            pa.types.is_binary(f.type)
+            or pa.types.is_large_binary(f.type)
+            or pa.types.is_nested(f.type)
+        )
+    ]
+    return table.select(keep)
+
+
+def _views(
+    widget: pw.Widget,
+    result: pw.WidgetResult,
+    current: pw.ViewState,
+    columns: Mapping[str, str],
+) -> None:
+    tables = result.data
+    values = pw.resolve_controls(widget, current, columns)
+    for i, view in enumerate(widget.specs):
+        if not pw.view_visible(view, result, values):
+            continue
+        if view.get("title"):
+            st.caption(_escape_md(str(view["title"])))
+        kind = view["type"]
+        table = tables[view["query"]]
+        if kind == "vega-lite":
+            spec = pw.apply_palette(chart_spec(view["spec"], tables), current.palette)
+            st.vega_lite_chart(spec, theme=None, width="content", key=f"pp_chart_{widget.id}_{i}")
+        elif kind == "kpi":
+            _kpi(table, view)
+        elif kind == "table":
+            _table(table, view)
+        elif kind == "mosaic":
+            _mosaic(table, view, current)
+    if current.is_show_significance:
+        significance.draw(widget, result)
+
+
+def _kpi(table: pa.Table, view: Mapping[str, Any]) -> None:
+    """One metric per declared item (``label``, ``column``, ``format``) of the first row."""
+    if table.num_rows == 0:
+        st.text("No rows.")
+        return
+    row = table.slice(0, 1).to_pylist()[0]
+    items = view.get("items") or [{"label": k, "column": k} for k in row]
+    per_line = 6
+    for start in range(0, len(items), per_line):
+        chunk = items[start : start + per_line]
+        for cell, item in zip(st.columns(per_line), chunk, strict=False):
+            value = row.get(item["column"])
+            cell.metric(str(item.get("label", item["column"])), _fmt(value, item.get("format")))
+
+
+def _fmt(value: object, fmt: str | None = None) -> str:
+    if value is None:
+        return "—"
+    if fmt == "bytes" and isinstance(value, int | float):
+        size = float(value)
+        for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+            if size < 1024 or unit == "TiB":
+                return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+            size /= 1024
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _data_url(blob: bytes | None) -> str | None:
+    return None if blob is None else "data:image/png;base64," + base64.b64encode(blob).decode()
+
+
+def _table(table: pa.Table, view: Mapping[str, Any]) -> None:
+    """A sortable, searchable table of the declared columns; images shown as images."""
+    declared = view.get("columns") or [{"column": n} for n in table.column_names]
+    declared = [c for c in declared if c["column"] in table.column_names]
+    frame = table.select([c["column"] for c in declared])
+    config: dict[str, Any] = {}
+    for i, item in enumerate(declared):
+        name, fmt = item["column"], item.get("format")
+        label = item.get("label") or " "
+        field = frame.schema.field(i)
+        is_blob = pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
+        if fmt == "image" or is_blob:
+            urls = [_data_url(b) for b in frame.column(i).to_pylist()]
+            frame = frame.set_column(i, name, pa.array(urls, pa.string()))
+            config[name] = st.column_config.ImageColumn(label)
+        elif fmt == "bytes":
+            config[name] = st.column_config.NumberColumn(f"{label} (bytes)", format="localized")
+        elif pa.types.is_nested(field.type):
+            texts = [None if v is None else str(v) for v in frame.column(i).to_pylist()]
+            frame = frame.set_column(i, name, pa.array(texts, pa.string()))
+            config[name] = st.column_config.TextColumn(label)
+        else:
+            config[name] = st.column_config.Column(label)
+    height: Any = "auto" if table.num_rows <= 12 else 420
+    st.dataframe(frame, column_config=config, hide_index=True, width="stretch", height=height)
+
+
+def _mosaic(table: pa.Table, view: Mapping[str, Any], current: pw.ViewState) -> None:
+    image, legend = compose(
+        table,
+        current.palette,
+        image=view.get("image", "thumbnail"),
+        color=view.get("color", "group"),
+    )
+    if image is None:
+        st.text("No thumbnails in the selected rows.")
+        return
+    st.image(image, caption=f"{table.num_rows} images", clamp=True)
+    st.dataframe(legend, hide_index=True)
+
+
+def widget(
+    report: str,
+    columns: Mapping[str, str],
+    widget: pw.Widget,
+    current: pw.ViewState,
+    pending: Pending | None = None,
+) -> None:
+    """A widget at full size: title, badge, controls, content."""
+    _title(widget)
+    if _hidden(columns, widget):
+        return
+    _controls(columns, widget)
+    _views(widget, results(report, columns, widget, current, pending), current, columns)
+    if widget.id == CUSTOM_PLOT:
+        _export_declaration(widget, current)
+
+
+def _export_declaration(widget: pw.Widget, current: pw.ViewState) -> None:
+    """Download the custom plot's current settings as a widget declaration file."""
+    with st.expander("Export as a widget declaration"):
+        new_id = st.text_input("New widget id", value="custom-my-plot", key="pp_custom_id")
+        title = st.text_input("Title", value="My plot", key="pp_custom_title")
+        try:
+            declaration = pw.export_custom_plot(widget, current, new_id, title)
+        except WidgetStateError as exc:
+            st.error(str(exc))
+            return
+        st.download_button(
+            "Download declaration (.json)",
+            json.dumps(declaration, indent=2) + "\n",
+            file_name=f"{new_id}.json",
+            mime="application/json",
+            key="pp_custom_download",
+            on_click="ignore",
+        )
+        st.caption(
+            "Put the file in an extension package's widget folder (docs/widgets.md); "
+            "the viewer then lists it like any other widget."
+        )
+
+
+def tile(
+    report: str,
+    columns: Mapping[str, str],
+    widget: pw.Widget,
+    current: pw.ViewState,
+    pending: Pending | None = None,
+) -> None:
+    """A compact Overview tile: title, badge, one-line summary, small chart."""
+    _title(widget, small=True)
+    if _hidden(columns, widget):
+        return
+    overview = widget.overview
+    if not overview:
+        st.caption(_escape_md(widget.description))
+        return
+    tables = results(report, columns, widget, current, pending).data
+    table = tables[overview["query"]]
+    summary = overview.get("text")
+    if summary:
+        row = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
+        controls = {
+            k: v.name if isinstance(v, pw.Ident) else v
+            for k, v in pw.resolve_controls(widget, current, columns).items()
+        }
+        st.text(_summary_text(str(summary), {**controls, **row}))
+    spec = overview.get("spec")
+    if spec:
+        chart = pw.apply_palette(_compact(chart_spec(spec, tables)), current.palette)
+        st.vega_lite_chart(chart, theme=None, width="content", key=f"pp_tile_{widget.id}")
+
+
+def _compact(spec: dict[str, Any]) -> dict[str, Any]:
+    """A tile-sized copy of an overview spec: narrow, legend below."""
+    out = dict(spec)
+    width = out.get("width")
+    if not isinstance(width, int | float) or width > TILE_WIDTH:
+        out["width"] = TILE_WIDTH
+    config = dict(out.get("config", {}))
+    config["legend"] = {**config.get("legend", {}), "orient": "bottom", "columns": 3}
+    out["config"] = config
+    return out
+
+
+def _summary_text(template: str, row: Mapping[str, Any]) -> str:
+    """``template`` with ``{column}`` replaced by the first row's formatted values."""
+    out = template
+    for key, value in row.items():
+        out = out.replace("{" + key + "}", _fmt(value))
+    return out

@@ -1,0 +1,120 @@
+"""The sidebar state: seeded once from the URL (or the launch options), mirrored back.
+
+Widget values live in ``st.session_state`` under the keys below. On a session's first
+run they are seeded from ``st.query_params`` when the URL carries a view, else from the
+``--state`` query string that ``pixel-patrol view`` passed. After the sidebar has been
+drawn, :func:`current` reads them back into a :class:`ViewState` and :func:`publish`
+writes it to the URL, so every view can be bookmarked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import streamlit as st
+
+from pixel_patrol_base import widgets as pw
+
+GROUP = "pp_group"
+FILTERS = "pp_filters"
+SIGNIFICANCE = "pp_significance"
+PALETTE = "pp_palette"
+MODE = "pp_mode"
+MODES = ("Overview", "Full")
+MODE_PARAM = "mode"
+ALL = "all"
+AXES = ("T", "C", "Z", "S")
+_SEEDED = "pp_seeded"
+
+
+def dim_key(axis: str) -> str:
+    """Session key of the selector of ``axis``."""
+    return f"pp_dim_{axis}"
+
+
+def show_key(widget_id: str) -> str:
+    """Session key of the show/hide checkbox of a widget."""
+    return f"pp_show__{widget_id}"
+
+
+def control_key(widget_id: str, control_id: str) -> str:
+    """Session key of one control of one widget."""
+    return f"pp_ctl__{widget_id}__{control_id}"
+
+
+def _url_params() -> dict[str, str | list[str]]:
+    params: dict[str, str | list[str]] = {}
+    for key in st.query_params:
+        values = st.query_params.get_all(key)
+        params[key] = values[0] if len(values) == 1 else list(values)
+    return params
+
+
+def _from_query_string(query: str) -> dict[str, str | list[str]]:
+    parsed = parse_qs(query, keep_blank_values=True)
+    return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+
+
+def seed(
+    launch_query: str,
+    loaded: Mapping[str, pw.Widget],
+    default_group: str | None,
+) -> None:
+    """Fill the session's widget keys once: from the URL if it has a view, else launch."""
+    if st.session_state.get(_SEEDED):
+        return
+    params = _url_params()
+    mode = params.pop(MODE_PARAM, MODES[0])
+    source = params if params else _from_query_string(launch_query)
+    state = pw.ViewState.from_query_params(source)
+    st.session_state[GROUP] = state.group_col or default_group
+    st.session_state[FILTERS] = list(state.filters)
+    st.session_state[SIGNIFICANCE] = state.is_show_significance
+    st.session_state[PALETTE] = state.palette or next(iter(pw.PALETTES))
+    st.session_state[MODE] = mode if mode in MODES else MODES[0]
+    for axis in AXES:
+        st.session_state[dim_key(axis)] = state.dims.get(axis, ALL)
+    for widget_id, widget in loaded.items():
+        st.session_state[show_key(widget_id)] = widget_id not in state.widgets_excluded
+        chosen = state.controls.get(widget_id, {})
+        for control in widget.controls:
+            value = chosen.get(control.id, control.default)
+            st.session_state[control_key(widget_id, control.id)] = value
+    st.session_state[_SEEDED] = True
+
+
+def current(loaded: Mapping[str, pw.Widget]) -> pw.ViewState:
+    """The view state the sidebar and the widgets' controls show now."""
+    dims = {
+        axis: int(st.session_state[dim_key(axis)])
+        for axis in AXES
+        if st.session_state.get(dim_key(axis), ALL) != ALL
+    }
+    controls: dict[str, dict[str, Any]] = {}
+    for widget_id, widget in loaded.items():
+        values = {
+            c.id: st.session_state[control_key(widget_id, c.id)]
+            for c in widget.controls
+            if st.session_state.get(control_key(widget_id, c.id), c.default) != c.default
+        }
+        if values:
+            controls[widget_id] = values
+    return pw.ViewState(
+        group_col=st.session_state.get(GROUP),
+        filters=tuple(st.session_state.get(FILTERS, [])),
+        dims=dims,
+        controls=controls,
+        widgets_excluded=tuple(w for w in loaded if not st.session_state.get(show_key(w), True)),
+        is_show_significance=bool(st.session_state.get(SIGNIFICANCE, False)),
+        palette=st.session_state.get(PALETTE),
+    )
+
+
+def publish(state: pw.ViewState) -> None:
+    """Mirror ``state`` (and the view mode) in the URL query string."""
+    params: dict[str, str | list[str]] = dict(state.to_query_params())
+    params[MODE_PARAM] = str(st.session_state.get(MODE, MODES[0]))
+    if params != _url_params():
+        st.query_params.from_dict(params)

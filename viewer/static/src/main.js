@@ -1,0 +1,272 @@
+// The static viewer: sidebar state, table loading, widget rendering, and the test hook
+// window.__viewer. Mirrors the Streamlit app (viewer/): the same declarations, the same
+// compiled SQL, the same Vega-Lite specs.
+import { embeddedData, embeddedWidgets } from "./assets.js";
+import { Ident, compileSql } from "./compile.js";
+import { TABLE, loadParquet, openDatabase, parquetMetadata, preloadParquet } from "./db.js";
+import { h, replaceChildren } from "./dom.js";
+import { PALETTES } from "./palettes.js";
+import { BADGES, drawOverview, drawViews } from "./render.js";
+import { drawSidebar } from "./sidebar.js";
+import { jsonable, tableRows } from "./values.js";
+import { compileWidget, defaultGroupCol, missingColumns, resolveControls } from "./widgets.js";
+
+const widgets = embeddedWidgets();
+const state = {
+  group_col: null,
+  filters: [],
+  dims: {},
+  controls: {},
+  widgets_excluded: [],
+  is_show_significance: false,
+  palette: null,
+  mode: "overview",
+};
+const app = {
+  db: null,
+  columns: {},
+  fileName: null,
+  metadata: {},
+  compiled: {},
+  results: {},
+  errors: [],
+  renderCount: 0,
+  cache: new Map(),
+};
+let renderToken = 0;
+let currentRender = Promise.resolve();
+
+const el = (id) => document.getElementById(id);
+const status = (text) => {
+  el("pp-status").textContent = text;
+};
+
+/** Rows of `text` with positional `params`, as plain objects. */
+async function sql(text, params = []) {
+  const conn = await app.db.connect();
+  try {
+    if (!params.length) return tableRows(await conn.query(text));
+    const statement = await conn.prepare(text);
+    try {
+      return tableRows(await statement.query(...params));
+    } finally {
+      await statement.close();
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+async function cachedSql(text, params) {
+  const key = text + "\u0000" + JSON.stringify(params);
+  if (!app.cache.has(key)) app.cache.set(key, sql(text, params));
+  return app.cache.get(key);
+}
+
+function viewState() {
+  return { group_col: state.group_col, filters: state.filters, dims: state.dims, controls: state.controls };
+}
+
+async function loadTable(bytes, name) {
+  status(`Loading ${name} ...`);
+  await loadParquet(app.db, bytes);
+  app.cache.clear();
+  app.fileName = name;
+  const footer = await parquetMetadata(bytes);
+  try {
+    app.metadata = JSON.parse(footer.pixel_patrol || "{}");
+  } catch {
+    app.metadata = {};
+  }
+  const rows = await sql(
+    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+    [TABLE],
+  );
+  app.columns = Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
+  for (const widget of widgets) {
+    if (missingColumns(widget, app.columns).length) continue;
+    for (const statement of widget.prepare || []) await sql(statement);
+  }
+  Object.assign(state, { group_col: await defaultGroupCol(app.columns, sql), filters: [], dims: {}, controls: {} });
+  drawHeader();
+  await rerender();
+}
+
+function drawHeader() {
+  const meta = app.metadata;
+  const counts = meta.counts || {};
+  const facts = Object.entries(counts)
+    .filter(([, v]) => typeof v === "number")
+    .map(([k, v]) => h("span", { class: "pp-fact" }, h("b", { text: v.toLocaleString("en-US") }), " " + k.replace(/_/g, " ")));
+  replaceChildren(
+    el("pp-header"),
+    h("h1", { text: meta.project_name || app.fileName || "PixelPatrol" }),
+    h("p", { class: "pp-meta", text: [meta.flavor && `flavor: ${meta.flavor}`, app.fileName && `table: ${app.fileName}`].filter(Boolean).join(" · ") }),
+    meta.description ? h("p", { class: "pp-description", text: meta.description }) : null,
+    h("div", { class: "pp-facts" }, facts),
+  );
+}
+
+/** Redraw the sidebar and every widget; resolves when all charts are drawn. */
+function rerender() {
+  drawSidebar(el("pp-sidebar"), { state, app, widgets, sql: cachedSql, loadFile, rerender, exportCsv });
+  currentRender = renderWidgets();
+  return currentRender;
+}
+
+async function runWidget(widget) {
+  const compiled = compileWidget(widget, viewState(), app.columns);
+  app.compiled[widget.id] = compiled;
+  const data = {};
+  for (const [name, { sql: text, params }] of Object.entries(compiled)) data[name] = await cachedSql(text, params);
+  app.results[widget.id] = data;
+  return { data, values: resolveControls(widget, viewState(), app.columns) };
+}
+
+function controlsRow(widget) {
+  if (!widget.controls || !widget.controls.length) return null;
+  const current = state.controls[widget.id] || {};
+  const set = (id, value) => {
+    state.controls = { ...state.controls, [widget.id]: { ...current, [id]: value } };
+    rerender();
+  };
+  return h("div", { class: "pp-controls" }, widget.controls.map((c) => {
+    const value = c.id in current ? current[c.id] : c.default;
+    let input;
+    if (c.type === "toggle") {
+      input = h("input", { type: "checkbox", checked: Boolean(value), onchange: (e) => set(c.id, e.target.checked) });
+    } else if (c.type === "number") {
+      input = h("input", { type: "number", value: String(value), onchange: (e) => set(c.id, Number(e.target.value)) });
+    } else {
+      const options = c.type === "column" ? (c.options || Object.keys(app.columns)).filter((o) => o in app.columns) : c.options || [];
+      input = h("select", { onchange: (e) => set(c.id, options[e.target.selectedIndex]) },
+        options.map((o) => h("option", { text: String(o), selected: o === value })));
+    }
+    return h("label", { class: "pp-control", dataset: { control: c.id } }, h("span", { text: c.label }), input);
+  }));
+}
+
+async function renderWidgets() {
+  const token = ++renderToken;
+  const main = el("pp-widgets");
+  const shown = widgets.filter((w) => !state.widgets_excluded.includes(w.id));
+  const overview = state.mode === "overview";
+  const frame = h("div", { class: overview ? "pp-grid" : "pp-full" });
+  const pending = [];
+  app.compiled = {};
+  app.results = {};
+  for (const widget of shown) {
+    const card = h("section", { class: overview ? "pp-tile" : "pp-widget", dataset: { widget: widget.id } });
+    card.append(
+      h("div", { class: "pp-widget-head" }, h(overview ? "h3" : "h2", { text: widget.title }), h("span", { class: "pp-badge", title: BADGES[widget.badge] || "", text: widget.badge })),
+    );
+    if (!overview && widget.description) card.append(h("p", { class: "pp-description", text: widget.description }));
+    frame.append(card);
+    const missing = missingColumns(widget, app.columns);
+    if (missing.length) {
+      card.dataset.state = "hidden";
+      card.append(h("p", { class: "pp-note", text: `${widget.title} is hidden: the table has no column ${missing.join(", ")} (run the processor that produces it).` }));
+      continue;
+    }
+    if (!overview) {
+      const controls = controlsRow(widget);
+      if (controls) card.append(controls);
+    }
+    const body = h("div", { class: "pp-widget-body" });
+    card.append(body);
+    pending.push(
+      runWidget(widget)
+        .then(({ data, values }) => (overview ? drawOverview(body, widget, data, state.palette, values) : drawViews(body, widget, data, state.palette, values)))
+        .then(() => { card.dataset.state = "rendered"; })
+        .catch((error) => {
+          card.dataset.state = "error";
+          app.errors.push(`${widget.id}: ${error.message}`);
+          body.append(h("p", { class: "pp-error", text: `${widget.title} failed: ${error.message}` }));
+        }),
+    );
+  }
+  replaceChildren(main, frame);
+  await Promise.all(pending);
+  if (token === renderToken) {
+    app.renderCount += 1;
+    document.body.dataset.renders = String(app.renderCount);
+    status(`${app.fileName}: ${shown.length} widgets`);
+  }
+}
+
+async function loadFile(file) {
+  await loadTable(new Uint8Array(await file.arrayBuffer()), file.name);
+}
+
+async function exportCsv() {
+  const { toCsv } = await import("./values.js");
+  const [text, params] = compileSql(`SELECT * FROM ${TABLE} WHERE {{where}}`, viewState(), app.columns, {});
+  const rows = await sql(text, params);
+  const csv = toCsv(Object.keys(app.columns), rows);
+  const link = h("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "pixel_patrol_filtered.csv" });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  return csv;
+}
+
+async function initialData() {
+  const embedded = embeddedData();
+  if (embedded) return embedded;
+  const config = window.__PP__ || {};
+  const url = new URLSearchParams(window.location.search).get("data") || config.data;
+  if (!url) return null;
+  const response = await fetch(new URL(url, document.baseURI));
+  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
+  return { name: url.split("/").pop(), bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+async function start() {
+  status("Starting DuckDB ...");
+  const pending = initialData(); // fetch the table while DuckDB starts
+  pending.catch(() => {});
+  preloadParquet();
+  app.db = await openDatabase();
+  drawSidebar(el("pp-sidebar"), { state, app, widgets, sql: cachedSql, loadFile, rerender, exportCsv });
+  const data = await pending;
+  if (data) await loadTable(data.bytes, data.name);
+  else status("Open a PixelPatrol report (.parquet) with the file picker, or drop it on the page.");
+}
+
+const ready = start().catch((error) => {
+  app.errors.push(String(error && error.stack ? error.stack : error));
+  status(`Error: ${error.message || error}`);
+  throw error;
+});
+
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  const file = e.dataTransfer && e.dataTransfer.files[0];
+  if (file) ready.then(() => loadFile(file));
+});
+
+window.__viewer = {
+  ready,
+  state,
+  widgets,
+  app,
+  get columns() { return app.columns; },
+  get compiled() { return app.compiled; },
+  get rendered() { return currentRender; },
+  Ident,
+  palettes: PALETTES,
+  compile: (template, st, columns, values) => compileSql(template, st, columns, values),
+  sql: async (text, params = []) => jsonable(await sql(text, params)),
+  setGroup: async (column) => {
+    state.group_col = column;
+    await rerender();
+    return app.compiled;
+  },
+  setState: async (patch) => {
+    Object.assign(state, patch);
+    await rerender();
+    return app.compiled;
+  },
+  exportCsv,
+};
