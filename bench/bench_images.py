@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bench_processors import SIDE, make_images  # this folder: same synthetic planes
 
-SIDE = 1024
 PREVIOUS_TOOL_WALL_S = 55.0
 PREVIOUS_TOOL_CPU_S = 78.0
 LARGE_SHAPE = (6, 16384, 8192)  # uint16: 1.5 GiB
@@ -54,20 +54,6 @@ class Run:
     """CPU seconds of the shard jobs' own work (imports and Snakemake excluded)."""
 
 
-def _pool(count: int, seed: int) -> list[np.ndarray]:
-    """Microscopy-like uint16 planes: smooth structure, bright spots and noise."""
-    rng = np.random.default_rng(seed)
-    planes = []
-    for _ in range(count):
-        coarse = rng.gamma(2.0, 300.0, size=(SIDE // 32, SIDE // 32))
-        image = np.kron(coarse, np.ones((32, 32)))
-        spots = rng.integers(0, SIDE, size=(40, 2))
-        image[spots[:, 0], spots[:, 1]] += 20000
-        image += rng.normal(0.0, 30.0, size=(SIDE, SIDE))
-        planes.append(np.clip(image, 0, 65535).astype(np.uint16))
-    return planes
-
-
 def generate(dest: Path, n_files: int) -> int:
     """Write the dataset (skipped when ``dest`` already holds it); returns its bytes."""
     import imageio.v3 as iio
@@ -76,7 +62,7 @@ def generate(dest: Path, n_files: int) -> int:
     marker = dest / f".complete-{n_files}"
     if not marker.exists():
         shutil.rmtree(dest, ignore_errors=True)
-        planes = _pool(16, seed=0)
+        planes = make_images(16, seed=0)
         n_stacks, n_png, n_jpeg = n_files // 50, n_files // 25, n_files // 25
         for i in range(n_files):
             folder = dest / f"plate_{i % 4}"
@@ -160,7 +146,7 @@ def write_large(path: Path) -> int:
     """A 1.5 GiB uncompressed ZYX OME-TIFF, written plane by plane."""
     import tifffile
 
-    planes = _pool(4, seed=1)
+    planes = make_images(4, seed=1)
     depth, rows, cols = LARGE_SHAPE
     tiles_y, tiles_x = rows // SIDE, cols // SIDE
 
