@@ -344,18 +344,12 @@ def view(
         ViewerStartError: when Streamlit fails to start.
     """
     from pixel_patrol_base.view import view as run_view
+    from pixel_patrol_base.view_options import ViewOptions
 
-    run_view(
-        source,
-        port=port,
-        open_browser=open_browser,
-        group_col=group_col,
-        filter_by=filter_by,
-        dimensions=dimensions,
-        widgets_excluded=widgets_excluded,
-        is_show_significance=is_show_significance,
-        palette=palette,
+    options = ViewOptions(
+        group_col, filter_by, dimensions, widgets_excluded, is_show_significance, palette
     )
+    run_view(source, options, port=port, open_browser=open_browser)
 
 
 def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:

@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from pixel_patrol_base.errors import PortInUseError, ViewerStartError, ViewOptionError
+from pixel_patrol_base.view_options import ViewOptions
 
 if TYPE_CHECKING:
     from pixel_patrol_base.project import Project
@@ -93,14 +94,9 @@ def check_port(port: int) -> None:
 
 def prepare_view(
     source: Project | str | Path,
+    options: ViewOptions | None = None,
     *,
     port: int = DEFAULT_PORT,
-    group_col: str | None = None,
-    filter_by: Mapping[str, Mapping[str, object]] | None = None,
-    dimensions: Mapping[str, object] | None = None,
-    widgets_excluded: Iterable[str] | None = None,
-    is_show_significance: bool = False,
-    palette: str | None = None,
 ) -> ViewLaunch:
     """Check the report and every option; start nothing.
 
@@ -122,15 +118,7 @@ def prepare_view(
     if path.is_file():
         check_core_columns(path)
     read_metadata(path)
-    state = build_state(
-        report_columns(path),
-        group_col=group_col,
-        filter_by=filter_by,
-        dimensions=dimensions,
-        widgets_excluded=widgets_excluded,
-        is_show_significance=is_show_significance,
-        palette=palette,
-    )
+    state = build_state(report_columns(path), options or ViewOptions())
     check_port(port)
     return ViewLaunch(report=path.resolve(), port=port, state=state)
 
@@ -252,27 +240,14 @@ def _run_child(
 
 def view(
     source: Project | str | Path,
+    options: ViewOptions | None = None,
+    *,
     port: int = DEFAULT_PORT,
     open_browser: bool = True,
-    group_col: str | None = None,
-    filter_by: Mapping[str, Mapping[str, object]] | None = None,
-    dimensions: Mapping[str, object] | None = None,
-    widgets_excluded: Iterable[str] | None = None,
-    is_show_significance: bool = False,
-    palette: str | None = None,
 ) -> None:
     """Check the options, start the viewer and block until interrupted.
 
     See :func:`pixel_patrol_base.api.view` for the arguments.
     """
-    launch = prepare_view(
-        source,
-        port=port,
-        group_col=group_col,
-        filter_by=filter_by,
-        dimensions=dimensions,
-        widgets_excluded=widgets_excluded,
-        is_show_significance=is_show_significance,
-        palette=palette,
-    )
+    launch = prepare_view(source, options, port=port)
     run_viewer(launch, open_browser=open_browser)

@@ -107,6 +107,7 @@ def run_view(args: argparse.Namespace) -> int:
             "no report given; pass PARQUET, e.g. pixel-patrol view report.parquet"
         )
     from pixel_patrol_base.view import prepare_view, run_viewer
+    from pixel_patrol_base.view_options import ViewOptions
 
     excluded = [
         item.strip()
@@ -114,9 +115,7 @@ def run_view(args: argparse.Namespace) -> int:
         for item in value.split(",")
         if item.strip()
     ]
-    launch = prepare_view(
-        args.report,
-        port=args.port,
+    options = ViewOptions(
         group_col=args.group_by,
         filter_by=_filter_by(args),
         dimensions=_dims(args.dim),
@@ -124,6 +123,7 @@ def run_view(args: argparse.Namespace) -> int:
         is_show_significance=args.significance,
         palette=args.palette,
     )
+    launch = prepare_view(args.report, options, port=args.port)
 
     def ready(url: str) -> None:
         print(f"pixel-patrol: viewer running at {url} (Ctrl+C to stop)", flush=True)

@@ -11,6 +11,7 @@ or compiling SQL (:mod:`pixel_patrol_base.widgets`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,16 +215,20 @@ def build_dims(
     return dims
 
 
-def build_state(
-    columns: Mapping[str, str],
-    *,
-    group_col: str | None = None,
-    filter_by: Mapping[str, Mapping[str, object]] | None = None,
-    dimensions: Mapping[str, object] | None = None,
-    widgets_excluded: Iterable[str] | None = None,
-    is_show_significance: bool = False,
-    palette: str | None = None,
-) -> ViewState:
+@dataclass(frozen=True)
+class ViewOptions:
+    """The viewer options as the user gave them (``api.view`` or ``pixel-patrol view``);
+    see :func:`pixel_patrol_base.api.view` for each one."""
+
+    group_col: str | None = None
+    filter_by: Mapping[str, Mapping[str, object]] | None = None
+    dimensions: Mapping[str, object] | None = None
+    widgets_excluded: Iterable[str] | None = None
+    is_show_significance: bool = False
+    palette: str | None = None
+
+
+def build_state(columns: Mapping[str, str], options: ViewOptions) -> ViewState:
     """The initial :class:`ViewState` of the viewer, every option checked.
 
     Raises:
@@ -232,9 +237,11 @@ def build_state(
     """
     from pixel_patrol_base.widgets import PALETTES, ViewState, load_widgets
 
+    group_col, palette = options.group_col, options.palette
+
     if group_col is not None:
         check_column(group_col, columns, "group column")
-    excluded = tuple(dict.fromkeys(widgets_excluded or ()))
+    excluded = tuple(dict.fromkeys(options.widgets_excluded or ()))
     if excluded:
         known = load_widgets()
         unknown = [w for w in excluded if w not in known]
@@ -247,10 +254,10 @@ def build_state(
         raise ViewOptionError(f"palette '{palette}' is unknown; pass one of {', '.join(PALETTES)}")
     kwargs: dict[str, Any] = {
         "group_col": group_col,
-        "filters": build_filters(filter_by, columns),
-        "dims": build_dims(dimensions, columns),
+        "filters": build_filters(options.filter_by, columns),
+        "dims": build_dims(options.dimensions, columns),
         "widgets_excluded": excluded,
-        "is_show_significance": bool(is_show_significance),
+        "is_show_significance": bool(options.is_show_significance),
         "palette": palette,
     }
     return ViewState(**kwargs)

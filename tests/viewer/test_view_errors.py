@@ -157,11 +157,10 @@ def test_list_widgets(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_good_options_make_the_state(pipeline_report: Path, free_port: int) -> None:
     from pixel_patrol_base.view import prepare_view, streamlit_command
+    from pixel_patrol_base.view_options import ViewOptions
     from pixel_patrol_base.widgets import Filter, ViewState
 
-    launch = prepare_view(
-        pipeline_report,
-        port=free_port,
+    options = ViewOptions(
         group_col="file_extension",
         filter_by={
             "file_extension": {"op": "in", "value": "tif,png"},
@@ -171,6 +170,7 @@ def test_good_options_make_the_state(pipeline_report: Path, free_port: int) -> N
         widgets_excluded={"histogram"},
         is_show_significance=True,
     )
+    launch = prepare_view(pipeline_report, options, port=free_port)
     state = launch.state
     assert state.group_col == "file_extension"
     assert Filter("size_bytes", "gt", 10) in state.filters
