@@ -24,18 +24,10 @@ import time
 import duckdb
 
 from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.processors.compression import NAMES as COMPRESSION_NAMES
+from pixel_patrol_base.processors.quality import NAMES as QUALITY_NAMES
 
-QUALITY = (
-    "laplacian_variance",
-    "michelson_contrast",
-    "mscn_variance",
-    "texture_heterogeneity",
-    "spectral_slope",
-    "bright_clipping_fraction",
-    "dark_clipping_fraction",
-    "blocking_index",
-    "ringing_index",
-)
+QUALITY = QUALITY_NAMES + COMPRESSION_NAMES
 
 TABLE_SQL = """
 CREATE OR REPLACE TABLE pp_data AS
