@@ -28,9 +28,10 @@ def get_planned_mb(input):
 
 
 def get_shard_mem_mb(wildcards, input, attempt):
-    """Memory of a shard job: a base plus a few times the per-image budget, more per retry."""
+    """Memory of a shard job: a base (interpreter, bioio, Arrow: ~300 MB resident; cgroups
+    also count page cache) plus a few times the per-image budget, more per retry."""
     budget = min(float(config["mb_per_task"]), max(get_planned_mb(input), 1.0))
-    return int((512 + 4 * budget) * attempt)
+    return int((1024 + 4 * budget) * attempt)
 
 
 def get_shard_runtime(wildcards, input, attempt):
