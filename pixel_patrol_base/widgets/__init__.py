@@ -9,6 +9,7 @@ from __future__ import annotations
 from pixel_patrol_base.widgets.custom import export_custom_plot, write_custom_plot
 from pixel_patrol_base.widgets.loader import (
     ENTRY_POINT_GROUP,
+    USER_DIRS_ENV,
     format_widget_list,
     get_widget,
     load_widget_dir,
@@ -44,6 +45,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "FILTER_OPS",
     "PALETTES",
+    "USER_DIRS_ENV",
     "Bracket",
     "Control",
     "Filter",

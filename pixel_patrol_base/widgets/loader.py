@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -20,6 +21,9 @@ from pixel_patrol_base.widgets.model import Control, Widget
 from pixel_patrol_base.widgets.sql import PLACEHOLDER, RESERVED
 
 ENTRY_POINT_GROUP = "pixel_patrol.widgets"
+USER_DIRS_ENV = "PIXEL_PATROL_WIDGETS"
+"""Environment variable naming further widget folders (``os.pathsep``-separated), e.g.
+where exported custom plots are saved; they load after the installed widgets."""
 BADGES = ("file", "image", "slice")
 KINDS = ("chart", "kpi", "table", "mosaic")
 CONTROL_TYPES = ("select", "toggle", "column", "number")
@@ -147,7 +151,8 @@ def load_widget_dir(directory: str | Path, source: str | None = None) -> dict[st
 
 
 def load_widgets() -> dict[str, Widget]:
-    """Built-in and extension widgets from the ``pixel_patrol.widgets`` entry points.
+    """Built-in and extension widgets from the ``pixel_patrol.widgets`` entry points,
+    then those of the folders named by ``PIXEL_PATROL_WIDGETS``.
 
     The built-in set comes first; a later declaration with a known id is ignored with a
     warning.
@@ -172,12 +177,24 @@ def load_widgets() -> dict[str, Widget]:
             raise WidgetDeclarationError(
                 f"widget entry point {ep.name!r} gives {target!r}, not a directory path"
             )
-        for wid, widget in load_widget_dir(target, source=ep.value).items():
-            if wid in widgets:
-                log.warning("widget %r from %s ignored: id already declared", wid, ep.value)
-                continue
-            widgets[wid] = widget
+        _add(widgets, load_widget_dir(target, source=ep.value), ep.value)
+    for folder in filter(None, os.environ.get(USER_DIRS_ENV, "").split(os.pathsep)):
+        if not Path(folder).is_dir():
+            raise WidgetDeclarationError(
+                f"{USER_DIRS_ENV} names '{folder}', which is not a folder; create it or "
+                f"remove it from {USER_DIRS_ENV}"
+            )
+        source = f"{USER_DIRS_ENV}={folder}"
+        _add(widgets, load_widget_dir(folder, source=source), source)
     return widgets
+
+
+def _add(widgets: dict[str, Widget], found: Mapping[str, Widget], source: str) -> None:
+    for wid, widget in found.items():
+        if wid in widgets:
+            log.warning("widget %r from %s ignored: id already declared", wid, source)
+            continue
+        widgets[wid] = widget
 
 
 def _call(target: Callable[[], object]) -> object:

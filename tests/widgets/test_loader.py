@@ -152,3 +152,31 @@ def test_custom_plot_export_loads_like_any_widget(
     assert shown == ["count"]
     with pytest.raises(errors.WidgetStateError):
         pw.export_custom_plot(custom, state, "Bad Id", "x")
+
+
+def test_exported_plot_in_the_user_folder_is_installed_everywhere(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    all_widgets: dict[str, pw.Widget],
+) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "my widgets"
+    folder.mkdir()
+    state = pw.ViewState(controls={"custom-plot": {"chart": "count", "x": "dtype"}})
+    pw.write_custom_plot(folder / "dtypes.json", all_widgets["custom-plot"], state, "dtypes", "D")
+    monkeypatch.setenv(pw.USER_DIRS_ENV, str(folder))
+    ids = list(pw.load_widgets())
+    assert ids[: len(BUILTIN_IDS)] == BUILTIN_IDS
+    assert ids[-1] == "dtypes"  # after the built-ins and any installed extension
+    listing = subprocess.run(
+        [sys.executable, "-m", "pixel_patrol_base.cli", "view", "--list-widgets"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "dtypes" in listing.stdout
+    monkeypatch.setenv(pw.USER_DIRS_ENV, str(tmp_path / "missing"))
+    with pytest.raises(errors.WidgetDeclarationError, match=r"missing.*not a folder"):
+        pw.load_widgets()
