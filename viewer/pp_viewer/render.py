@@ -310,8 +310,9 @@ def _export_declaration(widget: pw.Widget, current: pw.ViewState) -> None:
             on_click="ignore",
         )
         st.caption(
-            "Put the file in an extension package's widget folder (docs/widgets.md); "
-            "the viewer then lists it like any other widget."
+            f"Save the file in a folder named by the environment variable "
+            f"{pw.USER_DIRS_ENV} (or in an extension package's widget folder, see "
+            "docs/widgets.md); the viewers then load it like any other widget."
         )
 
 
