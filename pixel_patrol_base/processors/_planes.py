@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from pixel_patrol_base.catalog import Column
 from pixel_patrol_base.contracts import TileVisitor
+from pixel_patrol_base.imaging.layout import Leaf
 from pixel_patrol_base.imaging.tiles import Tile
 
 Metrics = dict[str, float | None]
@@ -105,3 +107,45 @@ def measure_planes(
             if not jobs[key].end_pass():
                 pending.discard(key)
     return WeightedMeans.of_planes((job.weight, job.result()) for job in jobs.values())
+
+
+class PlaneMeansProcessor:
+    """A processor whose metrics are per-plane values aggregated as weighted means.
+
+    ``raster-quality`` and ``raster-compression`` are instances: they differ only in
+    their columns, the halo their neighbour filters need, and the plane job.
+    """
+
+    uses_overview = False
+
+    def __init__(
+        self,
+        id: str,
+        version: str,
+        columns: tuple[Column, ...],
+        *,
+        halo: int,
+        make_job: Callable[[Tile], PlaneJob],
+    ) -> None:
+        self.id = id
+        self.version = version
+        self.columns = columns
+        self.halo = halo
+        self._make_job = make_job
+        self._names = tuple(c.name for c in columns)
+
+    def wants(self, leaf: Leaf) -> bool:
+        """Every leaf matters."""
+        return True
+
+    def measure(self, leaf: Leaf) -> Generator[TileVisitor, None, WeightedMeans]:
+        """One pass per plane unless a plane is cut into tiles."""
+        return measure_planes(self._make_job)
+
+    def merge(self, states: Sequence[WeightedMeans]) -> WeightedMeans:
+        """Sums of weighted values and weights."""
+        return WeightedMeans.merge(states)
+
+    def finalize(self, state: WeightedMeans) -> dict[str, Any]:
+        """Weighted means."""
+        return dict(state.values(self._names))

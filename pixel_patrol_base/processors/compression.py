@@ -8,14 +8,11 @@ the edge threshold (a percentile of the whole plane) is found exactly over extra
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
 
 from pixel_patrol_base.catalog import Aggregation, Column, register
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import Leaf
 from pixel_patrol_base.imaging.order import OrderStatistics, select
 from pixel_patrol_base.imaging.stats import FloatArray, percentile_plan
 from pixel_patrol_base.imaging.stencil import (
@@ -30,7 +27,7 @@ from pixel_patrol_base.imaging.stencil import (
     sobel_squared,
 )
 from pixel_patrol_base.imaging.tiles import Tile
-from pixel_patrol_base.processors._planes import Metrics, WeightedMeans, measure_planes
+from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
 
 ID = "raster-compression"
 VERSION = "1.0.0"
@@ -226,30 +223,4 @@ def _edge_values(tile: Tile) -> FloatArray:
     return values[np.isfinite(values)]
 
 
-class CompressionProcessor:
-    """The ``raster-compression`` processor."""
-
-    id = ID
-    version = VERSION
-    columns = COLUMNS
-    halo = 2
-    uses_overview = False
-
-    def wants(self, leaf: Leaf) -> bool:
-        """Every leaf matters."""
-        return True
-
-    def measure(self, leaf: Leaf) -> Generator[TileVisitor, None, WeightedMeans]:
-        """One pass per plane unless a plane is cut into tiles."""
-        return measure_planes(_PlaneCompression)
-
-    def merge(self, states: Sequence[WeightedMeans]) -> WeightedMeans:
-        """Sums of weighted values and weights."""
-        return WeightedMeans.merge(states)
-
-    def finalize(self, state: WeightedMeans) -> dict[str, Any]:
-        """Weighted means."""
-        return dict(state.values(NAMES))
-
-
-PROCESSOR = CompressionProcessor()
+PROCESSOR = PlaneMeansProcessor(ID, VERSION, COLUMNS, halo=2, make_job=_PlaneCompression)

@@ -10,14 +10,11 @@ whole plane first (percentiles, the MSCN constant) take extra passes.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
 from typing import Any
 
 import numpy as np
 
 from pixel_patrol_base.catalog import Aggregation, Column, register
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import Leaf
 from pixel_patrol_base.imaging.order import OrderStatistics, percentiles
 from pixel_patrol_base.imaging.stats import (
     FloatArray,
@@ -39,7 +36,7 @@ from pixel_patrol_base.imaging.stencil import (
     spectral_slope,
 )
 from pixel_patrol_base.imaging.tiles import Tile
-from pixel_patrol_base.processors._planes import Metrics, WeightedMeans, measure_planes
+from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
 
 ID = "raster-quality"
 VERSION = "1.0.0"
@@ -253,30 +250,4 @@ class _PlaneQuality:
         }
 
 
-class QualityProcessor:
-    """The ``raster-quality`` processor."""
-
-    id = ID
-    version = VERSION
-    columns = COLUMNS
-    halo = 1
-    uses_overview = False
-
-    def wants(self, leaf: Leaf) -> bool:
-        """Every leaf matters."""
-        return True
-
-    def measure(self, leaf: Leaf) -> Generator[TileVisitor, None, WeightedMeans]:
-        """One pass per plane unless a plane is cut into tiles."""
-        return measure_planes(_PlaneQuality)
-
-    def merge(self, states: Sequence[WeightedMeans]) -> WeightedMeans:
-        """Sums of weighted values and weights."""
-        return WeightedMeans.merge(states)
-
-    def finalize(self, state: WeightedMeans) -> dict[str, Any]:
-        """Weighted means."""
-        return dict(state.values(NAMES))
-
-
-PROCESSOR = QualityProcessor()
+PROCESSOR = PlaneMeansProcessor(ID, VERSION, COLUMNS, halo=1, make_job=_PlaneQuality)
