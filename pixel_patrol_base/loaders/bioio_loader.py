@@ -33,6 +33,7 @@ from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
 from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, plan_axes
 from pixel_patrol_base.loaders.common import (
     channel_names_or_none,
+    check_unchanged,
     load_error,
     matching_extension,
     one_line,
@@ -325,11 +326,7 @@ class _BioioHandle:
             plan = plan_axes(self.axes, shape)
         except Exception as exc:
             raise load_error(self.path, self.plugin, exc) from exc
-        if (plan.dim_order, plan.shape) != (info.dim_order, info.shape):
-            raise ImageLoadError(
-                f"'{self.path.name}' changed since its header was read "
-                f"(now {plan.dim_order} {plan.shape}); process it again"
-            )
+        check_unchanged(self.path, info, plan.dim_order, plan.shape)
         return plan
 
     def whole(self) -> np.ndarray | None:

@@ -103,6 +103,19 @@ def load_error(path: Path, reader: str, exc: BaseException) -> ImageLoadError:
     )
 
 
+def check_unchanged(path: Path, info: ImageInfo, dim_order: str, shape: tuple[int, ...]) -> None:
+    """Raise when the axes or shape now read differ from the header read before.
+
+    Raises:
+        ImageLoadError: naming the file and what it holds now.
+    """
+    if (dim_order, tuple(shape)) != (info.dim_order, tuple(info.shape)):
+        raise ImageLoadError(
+            f"'{path.name}' changed since its header was read "
+            f"(now {dim_order} {tuple(shape)}); process it again"
+        )
+
+
 def matching_extension(path: Path, extensions: Iterable[str]) -> str | None:
     """The longest of ``extensions`` that ``path``'s name ends with (``'ome.tif'`` first)."""
     name = path.name.lower()

@@ -37,7 +37,12 @@ from pixel_patrol_base.loaders.axes import (
     harmonise_pixel_sizes,
     plan_axes,
 )
-from pixel_patrol_base.loaders.common import channel_names_or_none, load_error, size_of
+from pixel_patrol_base.loaders.common import (
+    channel_names_or_none,
+    check_unchanged,
+    load_error,
+    size_of,
+)
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 
 logger = logging.getLogger(__name__)
@@ -123,11 +128,7 @@ def _checked_plan(path: Path, series: Any, info: ImageInfo) -> AxisPlan:
         plan = plan_axes(series.axes, series.shape)
     except AxisError as exc:
         raise load_error(path, READER, exc) from exc
-    if (plan.dim_order, plan.shape) != (info.dim_order, info.shape):
-        raise ImageLoadError(
-            f"'{path.name}' changed since its header was read "
-            f"(now {plan.dim_order} {plan.shape}); process it again"
-        )
+    check_unchanged(path, info, plan.dim_order, plan.shape)
     return plan
 
 

@@ -35,7 +35,12 @@ from pixel_patrol_base.loaders.axes import (
     harmonise_pixel_sizes,
     plan_axes,
 )
-from pixel_patrol_base.loaders.common import channel_names_or_none, load_error, size_of
+from pixel_patrol_base.loaders.common import (
+    channel_names_or_none,
+    check_unchanged,
+    load_error,
+    size_of,
+)
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 
 READER = "zarr"
@@ -108,11 +113,7 @@ class ZarrLoader:
             header, levels, plan = _image(root, node, info.child_id)
         except Exception as exc:
             raise load_error(path, READER, exc) from exc
-        if (header.dim_order, header.shape) != (info.dim_order, info.shape):
-            raise ImageLoadError(
-                f"'{path.name}' changed since its header was read "
-                f"(now {header.dim_order} {header.shape}); process it again"
-            )
+        check_unchanged(path, info, header.dim_order, header.shape)
         return node, levels, plan
 
     def _open_level(self, path: Path, info: ImageInfo, level: int) -> Any:
