@@ -66,6 +66,25 @@ class Loader(Protocol):
 
 
 @runtime_checkable
+class WholeArrayReader(Protocol):
+    """Optional loader capability: read a whole image into memory in one call.
+
+    For an image that fits the memory budget of a task, building and running a Dask
+    graph costs more than decoding the image, so the shard job reads it with
+    :meth:`read_array` when the loader has it (``isinstance(loader, WholeArrayReader)``)
+    and no Dask scheduler is configured.
+    """
+
+    def read_array(self, path: Path, info: ImageInfo) -> Any:
+        """The pixels of one image (level 0) as a numpy array, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        ...
+
+
+@runtime_checkable
 class ThumbnailArraySource(Protocol):
     """Optional loader capability: a downsampled array to draw a thumbnail from.
 

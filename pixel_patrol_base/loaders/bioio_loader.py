@@ -21,7 +21,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,14 @@ class BioioLoader:
         """
         return _open_level(path, info, 0)
 
+    def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
+        """One scene (level 0) in memory, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        return _source(path, info, 0).read_all()
+
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
         """Lazy array of the smallest resolution level with a side of at least ``min_side``.
 
@@ -250,8 +258,6 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened.
         """
-        if info.extra.get("resolution_levels") == 1:
-            return None  # known from the header: no need to open the file again
         handle = _BioioHandle(path, info.child_id, 0)
         try:
             plan = handle.checked_plan(info)
@@ -298,20 +304,28 @@ def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> Im
 
 
 class _BioioHandle:
-    """An open BioImage set to one scene and resolution level, and its dask data."""
+    """An open BioImage set to one scene and resolution level."""
 
     def __init__(self, path: Path, scene: str | None, level: int) -> None:
         self.path = path
         self.image, self.plugin = _reopen(path)
         try:
             with _quiet_ome_types():
-                self.image.set_scene(0 if scene is None else scene)
-                if level:
+                # BioImage.set_scene drops the dimensions it derived even for the scene
+                # it is already on; the header left it on this scene, so keep them.
+                if self.image.current_scene != (scene or self.image.scenes[0]):
+                    self.image.set_scene(0 if scene is None else scene)
+                if level != self.image.current_resolution_level:
                     self.image.set_resolution_level(level)
-                self.data = self.image.dask_data
                 self.axes = self.image.dims.order
         except Exception as exc:
             raise load_error(path, self.plugin, exc) from exc
+
+    @cached_property
+    def data(self) -> Any:
+        """The dask array of the current scene and level, in bioio's axes."""
+        with _quiet_ome_types():
+            return self.image.dask_data
 
     def checked_plan(self, info: ImageInfo) -> AxisPlan:
         """The axis plan of the level-0 scene, checked against the header read before."""
@@ -330,37 +344,58 @@ class _BioioHandle:
         return plan
 
     def whole(self) -> np.ndarray | None:
-        """The whole array of the current scene and level, in the axes of ``data``,
-        read at once by the plugin (much faster than computing ``data``); ``None``
-        when the plugin's own axes cannot be mapped onto them."""
+        """The whole array of the current scene and level, in bioio's axes, read at once
+        by the plugin (much faster than computing ``data``); ``None`` when the plugin's
+        own axes cannot be mapped onto bioio's."""
         with _quiet_ome_types():
             reader = self.image.reader
             axes = reader.dims.order
+            shape = tuple(self.image.dims.shape)
             if len(set(axes)) != len(axes) or not set(axes) <= set(self.axes):
                 return None
-            block = np.asarray(reader.data)
+            block = self._decode(reader)
+        if block.ndim != len(axes):
+            return None
         order = [axes.index(a) for a in self.axes if a in axes]
-        expected = tuple(n for a, n in zip(self.axes, self.data.shape, strict=True) if a in axes)
+        expected = tuple(n for a, n in zip(self.axes, shape, strict=True) if a in axes)
         block = block.transpose(order)
         if block.shape != expected:
             return None
-        return block.reshape(self.data.shape)
+        return block.reshape(shape)
+
+    def _decode(self, reader: Any) -> np.ndarray:
+        """The plugin's in-memory read of the current scene, in the plugin's axes."""
+        if self.plugin == "bioio-tifffile" and not self.image.current_resolution_level:
+            # Exactly what this plugin's own in-memory read does (the series' pixels as
+            # tifffile decodes them, axes as the reader names them), without the xarray
+            # and the hashed Dask copy it wraps around the result: those cost four times
+            # the decoding of a small image. (bioio-ome-tiff reorders axes: not here.)
+            import tifffile
+
+            with tifffile.TiffFile(self.path, is_mmstack=False) as tif:
+                return np.asarray(tif.series[reader.current_scene_index].asarray())
+        return np.asarray(reader.data)
 
     def close(self) -> None:
         _close(self.image)
 
 
-def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
+def _source(path: Path, info: ImageInfo, level: int) -> _BioioSource:
     handle = _BioioHandle(path, info.child_id, level)
     try:
         plan = handle.checked_plan(info)
         if level:
-            plan = plan.with_source_shape(handle.data.shape)
+            plan = plan.with_source_shape(handle.image.dims.shape)
     except Exception:
         handle.close()
         raise
     source = _BioioSource(path, plan, info.dtype, info.child_id, level)
     source.adopt(handle)
+    return source
+
+
+def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
+    source = _source(path, info, level)
     return as_dask(source, (READER, *file_token(path), info.child_id, level))
 
 

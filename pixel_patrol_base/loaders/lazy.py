@@ -91,10 +91,12 @@ class BlockSource(ABC):
         self.ndim = len(self.shape)
         self._lock = threading.Lock()
         self._handle: Any = None
+        self._closer: weakref.finalize[Any, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_handle"] = None
+        state["_closer"] = None
         del state["_lock"]
         return state
 
@@ -122,7 +124,7 @@ class BlockSource(ABC):
                     handle = self._open()
                 except Exception as exc:
                     raise load_error(self.path, self.reader, exc) from exc
-                weakref.finalize(self, handle.close)
+                self._closer = weakref.finalize(self, handle.close)
                 self._handle = handle
             return self._handle
 
@@ -131,8 +133,22 @@ class BlockSource(ABC):
         with self._lock:
             if self._handle is not None:
                 raise RuntimeError("this source already has an open handle")
-            weakref.finalize(self, handle.close)
+            self._closer = weakref.finalize(self, handle.close)
             self._handle = handle
+
+    def read_all(self) -> np.ndarray:
+        """The whole array in memory; the file is closed afterwards.
+
+        Raises:
+            ImageLoadError: when the file cannot be read.
+        """
+        try:
+            return self[...]
+        finally:
+            with self._lock:
+                closer, self._closer, self._handle = self._closer, None, None
+            if closer is not None:
+                closer()
 
     def is_full(self, key: SourceKey) -> bool:
         """Whether ``key`` selects the whole source array."""

@@ -94,6 +94,14 @@ class TifffileLoader:
         """
         return _open_level(path, info, 0)
 
+    def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
+        """One series (level 0) in memory, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        return _source(path, info, 0).read_all()
+
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
         """Lazy array of the smallest pyramid level with a side of at least ``min_side``.
 
@@ -132,7 +140,7 @@ def _checked_plan(path: Path, series: Any, info: ImageInfo) -> AxisPlan:
     return plan
 
 
-def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
+def _source(path: Path, info: ImageInfo, level: int) -> _TiffSource:
     handle = _open_handle(path, info, level)
     try:
         plan = _checked_plan(path, handle.series, info)
@@ -143,10 +151,15 @@ def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
         handle.close()
         raise
     source.adopt(handle)
+    return source
+
+
+def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
+    source = _source(path, info, level)
     return as_dask(
         source,
         (READER, *file_token(path), info.child_id, level),
-        lambda: plan.source_chunks(handle.zarr().chunks),
+        lambda: source.plan.source_chunks(source.handle().zarr().chunks),
     )
 
 

@@ -81,6 +81,14 @@ class ZarrLoader:
         """
         return self._open_level(path, info, 0)
 
+    def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
+        """One image (level 0) in memory, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the store cannot be read or no longer matches ``info``.
+        """
+        return self._source(path, info, 0)[2].read_all()
+
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
         """Lazy array of the smallest multiscales level with a side of at least ``min_side``.
 
@@ -116,7 +124,8 @@ class ZarrLoader:
         check_unchanged(path, info, header.dim_order, header.shape)
         return node, levels, plan
 
-    def _open_level(self, path: Path, info: ImageInfo, level: int) -> Any:
+    def _source(self, path: Path, info: ImageInfo, level: int) -> tuple[str, Any, _ZarrSource]:
+        """The image's node, its zarr array at ``level`` and a block source over it."""
         node, levels, plan = self._locate(path, info)
         array = levels[level]
         try:
@@ -125,10 +134,14 @@ class ZarrLoader:
             raise load_error(path, READER, exc) from exc
         source = _ZarrSource(path, plan, info.dtype, _relative(array.path))
         source.adopt(_ZarrHandle(array))
+        return node, array, source
+
+    def _open_level(self, path: Path, info: ImageInfo, level: int) -> Any:
+        node, array, source = self._source(path, info, level)
         return as_dask(
             source,
             (self.id, *file_token(path), node, level),
-            lambda: plan.source_chunks(array.chunks),
+            lambda: source.plan.source_chunks(array.chunks),
         )
 
 

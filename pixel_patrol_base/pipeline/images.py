@@ -4,8 +4,10 @@ Call graph::
 
     ImageRows.rows(path, file_row)
       ├─ loader.read_header(path)             one ImageInfo per image (scene/series)
-      ├─ loader.open_array(path, info)        lazy (dask) pixels
-      ├─ loader.open_thumbnail_array(...)     a pyramid level, when the loader has one
+      ├─ loader.read_array(path, info)        in memory, for an image within the budget
+      │                                       (no Dask graph), when the loader can
+      ├─ loader.open_array(path, info)        otherwise lazy (dask) pixels
+      ├─ loader.open_thumbnail_array(...)     and a pyramid level, when the loader has one
       └─ engine.process_image(...)            obs_level rows of every processor
 
 Whatever goes wrong with a file or one of its images becomes a row with ``load_error``
@@ -15,14 +17,17 @@ set; nothing here lets one bad image stop the shard.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from pixel_patrol_base import plugins
-from pixel_patrol_base.contracts import ImageInfo, ThumbnailArraySource
+from pixel_patrol_base.contracts import ImageInfo, ThumbnailArraySource, WholeArrayReader
 from pixel_patrol_base.errors import ImageLoadError
-from pixel_patrol_base.imaging.engine import process_image
+from pixel_patrol_base.imaging.engine import MIB, process_image
 from pixel_patrol_base.loaders.common import header_row, one_line
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,8 @@ class ImageRows:
         self._slice_size = dict(config["slice_size"])
         self._mb_per_task = float(config["mb_per_task"])
         self._thumbnail_size = int(config["thumbnail_size"])
+        # With a Dask cluster every read goes through it, small images included.
+        self._in_memory = not config.get("scheduler")
         if not config.get("scheduler"):
             # One job is one core: a thread pool per small image only adds overhead. The
             # function itself, not the name "synchronous": dask resolves any scheduler
@@ -74,15 +81,26 @@ class ImageRows:
             rows.extend(self._image_rows(path, info, len(infos), file_row))
         return rows
 
+    def _fits(self, info: ImageInfo) -> bool:
+        nbytes = math.prod(info.shape) * np.dtype(info.dtype).itemsize
+        return nbytes <= self._mb_per_task * MIB
+
     def _image_rows(
         self, path: Path, info: ImageInfo, n_images: int, file_row: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         base = {**file_row, "child_id": info.child_id}
         header = header_row(info, n_images)
         try:
-            array = self._loader.open_array(path, info)
             overview = None
-            if isinstance(self._loader, ThumbnailArraySource):
+            loader = self._loader
+            eager = self._in_memory and self._processors and self._fits(info)
+            if eager and isinstance(loader, WholeArrayReader):
+                array = loader.read_array(path, info)
+            else:
+                array = self._loader.open_array(path, info)
+            # A header that counts one resolution level has no pyramid to look in.
+            pyramid = info.extra.get("resolution_levels") != 1
+            if pyramid and isinstance(self._loader, ThumbnailArraySource):
                 overview = self._loader.open_thumbnail_array(path, info, self._thumbnail_size)
             result = process_image(
                 array,

@@ -74,6 +74,8 @@ def test_a_file_changed_since_its_header_was_read_is_an_error(tmp_path: Path) ->
     tifffile.imwrite(path, np.zeros((3, 8, 8), np.uint8), photometric="minisblack")
     with pytest.raises(ImageLoadError, match="changed since its header was read"):
         loader.open_array(path, info)
+    with pytest.raises(ImageLoadError, match="changed since its header was read"):
+        loader.read_array(path, info)
 
 
 def test_an_unknown_child_is_an_error(samples: dict[str, Sample]) -> None:
@@ -96,3 +98,7 @@ def test_a_decode_failure_while_computing_is_an_image_load_error(tmp_path: Path)
     with pytest.raises(ImageLoadError) as error:
         array.compute()
     _assert_one_line(error, "cut.tif")
+    for loader_id in ("tifffile", "bioio"):
+        with pytest.raises(ImageLoadError) as error:
+            get_loader(loader_id).read_array(path, info)
+        _assert_one_line(error, "cut.tif")

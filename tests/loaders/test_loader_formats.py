@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixel_patrol_base.contracts import ImageInfo, Loader
+from pixel_patrol_base.contracts import ImageInfo, Loader, WholeArrayReader
 from pixel_patrol_base.plugins import get_loader
 
 from .loader_samples import Sample
@@ -64,6 +64,22 @@ def test_pixels_equal_the_written_array(
         assert array.shape == want.data.shape
         got = array.compute()
         assert got.dtype == want.data.dtype
+        np.testing.assert_array_equal(got, want.data)
+
+
+@pytest.mark.parametrize(("loader_id", "name"), CASES)
+def test_read_array_equals_the_written_array(
+    loader_id: str, name: str, samples: dict[str, Sample]
+) -> None:
+    """The in-memory read (what shard jobs use for images within the budget) gives the
+    same pixels as the lazy one, including bioio's direct tifffile decode."""
+    loader = get_loader(loader_id)
+    assert isinstance(loader, WholeArrayReader)
+    sample = samples[name]
+    for info in loader.read_header(sample.path):
+        want = sample.images[_expected_id(loader, name, info)]
+        got = loader.read_array(sample.path, info)
+        assert isinstance(got, np.ndarray) and got.dtype == want.data.dtype
         np.testing.assert_array_equal(got, want.data)
 
 
