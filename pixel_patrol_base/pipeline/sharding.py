@@ -12,10 +12,10 @@ Algorithm
        K = clamp(max(ceil(N / max_images_per_task),
                      min(N, 4 * workers, total_cost / min_shard_cost)), 1, max_shards)
 
-   where ``min_shard_cost`` (512 MiB of pixels, or 2,000 files without a loader) keeps a
-   job's start-up cost (an interpreter and its imports: 2–4 CPU s with bioio, measured by
-   ``bench/bench_images.py``) small against its work: spreading 24 small files over 8
-   jobs for parallelism only costs time. ``mb_per_task`` does not size shards: a job
+   where ``min_shard_cost`` (1 GiB of pixels, or 2,000 files without a loader) keeps a
+   job's start-up cost (an interpreter and its imports: about 1.3 CPU s with bioio) small
+   against its work: spreading 24 small files over 8 jobs for parallelism only costs
+   time. ``mb_per_task`` does not size shards: a job
    holds one image (or one block of a large image) at a time, so its memory follows
    ``mb_per_task`` whatever the shard's total size.
 
@@ -64,9 +64,10 @@ from pixel_patrol_base.pipeline.discovery import FileEntry
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-MIN_SHARD_COST_PIXELS = 512 * MIB
-"""Smallest shard worth a job of its own when pixels are read (a few seconds of work, on
-par with a job's start-up)."""
+MIN_SHARD_COST_PIXELS = 1024 * MIB
+"""Smallest shard worth a job of its own when pixels are read (several seconds of work
+against a job's start-up of about a second). With 512 MiB, 1,000 files of 2 MB went to 6
+or 7 jobs on 2 workers and their start-ups were a third of the shard jobs' CPU time."""
 MIN_SHARD_FILES = 2000
 """Smallest shard worth a job of its own for file information only."""
 PER_FILE_OVERHEAD = MIB
@@ -150,6 +151,11 @@ def _power_of_two(value: float) -> int:
     return int(2 ** round(math.log2(value)))
 
 
+def min_shard_cost(reads_pixels: bool) -> int:
+    """Smallest total cost worth a job of its own."""
+    return MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
+
+
 def _check(max_images_per_task: int, workers: int, max_shards: int) -> None:
     for name, value in (
         ("max_images_per_task", max_images_per_task),
@@ -170,8 +176,7 @@ def _target_cost(
     previous_target: int | None,
     max_shards: int,
 ) -> int:
-    min_cost = MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
-    parallel = min(n, 4 * workers, max(1, total_cost // min_cost))
+    parallel = min(n, 4 * workers, max(1, total_cost // min_shard_cost(reads_pixels)))
     k = max(math.ceil(n / max_images_per_task), parallel)
     k = min(max(k, 1), max_shards)
     ideal = total_cost / k
@@ -255,9 +260,14 @@ def plan_shards(
     files_target = max(1.0, max_images_per_task / CAP_FACTOR)
     if n / files_target > max_shards:
         files_target = float(2 ** math.ceil(math.log2(n / max_shards)))
+    wanted = min(n, workers, max(1, total_cost // min_shard_cost(reads_pixels)))
     while True:
         files_cap = max(max_images_per_task, math.ceil(CAP_FACTOR * files_target))
         ends = _cut(costs, hashes, target, files_target, files_cap)
+        if len(ends) < wanted and target > 1:
+            log.debug("%d shards < %d workers; halving the target", len(ends), wanted)
+            target //= 2
+            continue
         if len(ends) <= max_shards:
             break
         log.debug("%d shards > max_shards=%d; doubling the targets", len(ends), max_shards)

@@ -194,3 +194,12 @@ def test_entry_cost() -> None:
     entry = _entry(0, size=123)
     assert entry_cost(entry, reads_pixels=False) == 1
     assert entry_cost(entry, reads_pixels=True) == 123 + MIB
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_worker_gets_a_shard_when_the_data_is_worth_it(seed: int) -> None:
+    # 2.5 GiB in 1,000 files: two jobs' worth of pixels, whatever the paths hash to.
+    rng = random.Random(seed)
+    entries = [_entry(i, 2 * MIB + rng.randint(0, MIB // 2)) for i in range(seed, 1000 + seed)]
+    plan = _plan(entries, max_images_per_task=2000, workers=2)
+    assert len(plan.shards) >= 2
