@@ -5,10 +5,11 @@ Belongs here: :func:`select` for values that are all in memory, and
 to hold), which needs several passes over them. Both find the very values
 :func:`numpy.partition` would, so percentiles equal :func:`numpy.percentile` (linear).
 
-Both first bracket each wanted rank with a sorted sample of the values (about 65,536 of
-them, taken with a fixed stride), so that only the few values inside the bracket are
-gathered and partitioned; a bracket that misses (rare) falls back to a full partition,
-or, in pieces, to narrowing a 4096-bin histogram pass after pass.
+Both first bracket each wanted rank with a sorted sample of the values (taken with a
+fixed stride), so that only the few values inside the bracket are gathered and
+partitioned; in memory, a compiled kernel gathers them and :func:`select` brackets again
+among them while they are many. A bracket that misses (rare) falls back to a full
+partition, or, in pieces, to narrowing a 4096-bin histogram pass after pass.
 """
 
 from __future__ import annotations
@@ -20,10 +21,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from pixel_patrol_base.imaging.kernels import between
 from pixel_patrol_base.imaging.stats import FloatArray, IntArray, lerp, percentile_plan
 
 SAMPLE = 1 << 16
-"""Wanted size of the sample that brackets each rank."""
+"""Wanted size of the sample that brackets each rank, for values in pieces."""
+SELECT_SAMPLE = 1 << 14
+"""The largest sample for :func:`select`, which takes every 16th value of fewer values.
+Smaller than :data:`SAMPLE`: partitioning a sample costs more than counting and
+gathering the values inside its bracket (about 3.6·n/√sample of them)."""
+PARTITION_MAX = 1 << 12
+""":func:`select` partitions up to this many values directly."""
 _BINS = 4096
 _GATHER_CAP = 1 << 16
 _TINY = 1e-300  # below this width, a bin scale would overflow: gather instead
@@ -51,39 +59,38 @@ def _bracket(
     return low, high
 
 
-def _sample(values: FloatArray) -> FloatArray:
-    """About :data:`SAMPLE` values taken with a fixed stride (rows and columns for 2D)."""
-    if values.ndim == 1:
-        return values[:: max(1, values.size // SAMPLE)]
-    side = max(1, math.isqrt(values.size // SAMPLE))
-    return values[::side, ::side].ravel()
-
-
 def select(values: FloatArray, ranks: Sequence[int]) -> dict[int, float]:
     """The values at the given 0-based positions of the sorted finite ``values`` (1D or 2D)."""
-    n = values.size
-    wanted = sorted(set(ranks))
-    if n <= 4 * SAMPLE:
-        part = np.partition(values.ravel(), wanted)
+    return _select(np.ravel(values), sorted(set(ranks)))
+
+
+def _select(flat: FloatArray, wanted: list[int]) -> dict[int, float]:
+    """:func:`select` of 1D C-contiguous values, ``wanted`` sorted: a bracket from a
+    sample, then the same again on the values inside it, until few enough to partition."""
+    n = flat.size
+    if n <= PARTITION_MAX:
+        part = np.partition(flat, wanted)
         return {r: float(part[r]) for r in wanted}
-    sample = _sample(values)
+    sample = flat[:: max(16, n // SELECT_SAMPLE)]
     found: dict[int, float] = {}
     for rank in wanted:
         if rank in found:
             continue
         group = [r for r in wanted if r not in found and abs(r - rank) <= 1]
         lo, hi = _bracket(sample, rank / (n - 1), (-math.inf, math.inf))
-        above = values >= lo
-        below = n - int(np.count_nonzero(above))
-        above &= values <= hi
-        inside = values[above]
+        below, inside = between(flat, lo, hi)
         local = [r - below for r in group]
-        if all(0 <= k < inside.size for k in local):
+        if not all(0 <= k < inside.size for k in local):  # the sample misled: rare
+            part = np.partition(flat, group)
+            found.update((r, float(part[r])) for r in group)
+        elif lo == hi:
+            found.update((r, lo) for r in group)
+        elif inside.size <= n // 2:
+            chosen = _select(inside, local)
+            found.update((r, chosen[k]) for r, k in zip(group, local, strict=True))
+        else:
             part = np.partition(inside, local)
             found.update((r, float(part[k])) for r, k in zip(group, local, strict=True))
-        else:
-            part = np.partition(values.ravel(), group)
-            found.update((r, float(part[r])) for r in group)
     return found
 
 

@@ -101,9 +101,11 @@ class IntCounts:
             shift = -(1 << (bits - 1))
         if flat.size == 0:
             return cls(0, np.zeros(0, np.int64))
+        from pixel_patrol_base.imaging.kernels import count_values  # kernels import this
+
         low = int(flat.min())
-        counts = np.bincount(flat - flat.dtype.type(low) if low else flat)
-        return cls(low + shift, counts.astype(np.int64, copy=False))
+        counts = count_values(flat, low, int(flat.max()))
+        return cls(low + shift, counts)
 
     @property
     def n(self) -> int:

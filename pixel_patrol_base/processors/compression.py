@@ -8,25 +8,14 @@ the edge threshold (a percentile of the whole plane) is found exactly over extra
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from pixel_patrol_base.catalog import Aggregation, Column, register
+from pixel_patrol_base.imaging.kernels import Sums, jump_sums, ringing_sums, sobel_field
 from pixel_patrol_base.imaging.order import OrderStatistics, select
 from pixel_patrol_base.imaging.stats import FloatArray, percentile_plan
-from pixel_patrol_base.imaging.stencil import (
-    Sums,
-    add_sums,
-    box_sum,
-    dilate,
-    moments,
-    rect_sums,
-    residual9,
-    row_chunks,
-    sobel_squared,
-)
-from pixel_patrol_base.imaging.tiles import Tile
+from pixel_patrol_base.imaging.stencil import add_sums, moments
+from pixel_patrol_base.imaging.tiles import Rect, Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
 
 ID = "raster-compression"
@@ -67,53 +56,15 @@ NAMES = tuple(c.name for c in COLUMNS)
 register(COLUMNS)
 
 
-def _jumps(tile: Tile) -> list[float]:
-    """[sum, count] of |jumps| across block boundaries, then [sum, count] of the others."""
-    work = tile.work()
-    rows, cols = work.shape
+def _jumps(tile: Tile) -> tuple[float, int, float, int]:
+    """(Σ, n) of |jumps| across block boundaries, then of the others, from the tile's core."""
     y0, y1, x0, x1 = tile.core
     oy, ox = tile.offset
     gy, gx = tile.origin
-    plane_rows, plane_cols = tile.plane_shape
-    finite = tile.filters_finite()
-    last_x = min(x1, plane_cols - 1 - ox)  # pairs (x, x + 1) need x + 1 inside the plane
-    last_y = min(y1, plane_rows - 1 - oy)
-    totals = [0.0, 0.0, 0.0, 0.0]
-    first_x = x0 + (BLOCK - 1 - gx - x0) % BLOCK
-    for start, stop, _ in row_chunks((y0, y1, 0, cols), work.shape, halo=0):
-        part = work[start : min(stop + 1, rows)]
-        flat = part.ravel()
-        across = np.empty(flat.size, flat.dtype)
-        np.subtract(flat[1:], flat[:-1], out=across[:-1])
-        across[-1] = 0
-        np.abs(across, out=across)
-        grid = across.reshape(part.shape)[: stop - start, x0:last_x]
-        _add_jumps(totals, grid, first_x - x0, True, finite)
-        bottom = min(stop, last_y)
-        if bottom > start:
-            down = np.abs(flat[cols:] - flat[:-cols]).reshape(-1, cols)
-            first = (BLOCK - 1 - gy - start) % BLOCK
-            _add_jumps(totals, down[: bottom - start, x0:x1], first, False, finite)
-    return totals
-
-
-def _add_jumps(totals: list[float], grid: Any, first: int, along_x: bool, finite: bool) -> None:
-    if grid.size == 0:
-        return
-    valid = None if finite else np.isfinite(grid)
-    if valid is not None:
-        grid = np.where(valid, grid, 0.0)
-    edge = grid[:, first::BLOCK] if along_x else grid[first::BLOCK, :]
-    edge_sum = float(edge.sum())
-    if valid is None:
-        edge_n, all_n = edge.size, grid.size
-    else:
-        chosen = valid[:, first::BLOCK] if along_x else valid[first::BLOCK, :]
-        edge_n, all_n = int(np.count_nonzero(chosen)), int(np.count_nonzero(valid))
-    totals[0] += edge_sum
-    totals[1] += edge_n
-    totals[2] += float(grid.sum()) - edge_sum
-    totals[3] += all_n - edge_n
+    rows, cols = tile.plane_shape
+    limit = (min(y1, rows - 1 - oy), min(x1, cols - 1 - ox))  # p + 1 inside the plane
+    first = (y0 + (BLOCK - 1 - gy - y0) % BLOCK, x0 + (BLOCK - 1 - gx - x0) % BLOCK)
+    return jump_sums(tile.work(), tile.core, limit, first, BLOCK)
 
 
 class _PlaneCompression:
@@ -146,26 +97,12 @@ class _PlaneCompression:
                     self.threshold = select(edges, [rank])[rank]
                 self.resolved = True
             else:
-                self.selector.feed(edges.ravel())
-        if self.resolved and not self.ringing_done:
-            self._ringing(tile)
-
-    def _ringing(self, tile: Tile) -> None:
-        if self.threshold is None:
-            return
-        work = tile.work()
-        squared = _sobel(tile)
-        finite = tile.filters_finite()
-        for start, stop, rect in row_chunks(tile.interior(1), work.shape, halo=1):
-            near = dilate(squared[start:stop] > self.threshold)
-            part = work[start:stop]
-            residual = residual9(part, box_sum(part))
-            total = rect_sums(residual, rect, finite=finite)
-            close = rect_sums(residual, rect, finite=finite, mask=near)
-            self.near = add_sums(self.near, close)
-            self.far = add_sums(
-                self.far, (total[0] - close[0], total[1] - close[1], total[2] - close[2])
-            )
+                self.selector.feed(edges)
+        if self.resolved and not self.ringing_done and self.threshold is not None:
+            field, origin = _sobel(tile)
+            near, far = ringing_sums(tile.work(), tile.interior(1), field, origin, self.threshold)
+            self.near = add_sums(self.near, near)
+            self.far = add_sums(self.far, far)
 
     def end_pass(self) -> bool:
         if self.small:
@@ -193,33 +130,26 @@ class _PlaneCompression:
         return {"blocking_index": blocking, "ringing_index": ringing}
 
 
-def _sobel(tile: Tile) -> FloatArray:
-    """Squared Sobel magnitude of the whole tile (0 on its outermost rows and columns)."""
+def _sobel(tile: Tile) -> tuple[FloatArray, tuple[int, int]]:
+    """Squared Sobel magnitudes of the tile's interior and its neighbours (those not on
+    the border of the tile's data), and the position of the field's first one."""
 
-    def compute() -> FloatArray:
-        work = tile.work()
-        rows, cols = work.shape
-        out = np.zeros((rows, cols))
-        for start, stop, (top, bottom, _, _) in row_chunks((1, rows - 1, 0, cols), work.shape, 1):
-            out[start + top : start + bottom] = sobel_squared(work[start:stop])[top:bottom]
-        if not tile.all_finite():
-            # Only the valid interior counts: a position with any non-finite pixel in its
-            # 3×3 neighbourhood is NaN, so it is neither a strong edge nor in the
-            # percentile (the Sobel kernels give the centre column or row weight 0, so
-            # the sums alone would not always say so).
-            invalid = box_sum((~np.isfinite(work)).astype(np.int32)) > 0
-            out[invalid] = np.nan
-        return out
+    def compute() -> tuple[FloatArray, tuple[int, int]]:
+        y0, y1, x0, x1 = tile.interior(1)
+        rows, cols = tile.data.shape
+        grown: Rect = (max(1, y0 - 1), min(rows - 1, y1 + 1), max(1, x0 - 1), min(cols - 1, x1 + 1))
+        return sobel_field(tile.work(), grown), (grown[0], grown[2])
 
-    return tile.cached("sobel_squared", compute)
+    return tile.cached("sobel_field", compute)
 
 
 def _edge_values(tile: Tile) -> FloatArray:
-    """Finite squared Sobel magnitudes at the tile's interior core positions."""
+    """Finite squared Sobel magnitudes at the tile's interior core positions (1D)."""
+    field, (fy, fx) = _sobel(tile)
     y0, y1, x0, x1 = tile.interior(1)
-    values = _sobel(tile)[y0:y1, x0:x1]
+    values = field[y0 - fy : y1 - fy, x0 - fx : x1 - fx]
     if tile.filters_finite():
-        return values
+        return values.ravel()
     return values[np.isfinite(values)]
 
 

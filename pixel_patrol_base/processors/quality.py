@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.catalog import Aggregation, Column, register
+from pixel_patrol_base.imaging.kernels import Sums, quality_sums
 from pixel_patrol_base.imaging.order import OrderStatistics, percentiles
 from pixel_patrol_base.imaging.stats import (
     FloatArray,
@@ -22,19 +23,7 @@ from pixel_patrol_base.imaging.stats import (
     is_small_int,
     merge_counts,
 )
-from pixel_patrol_base.imaging.stencil import (
-    Sums,
-    add_sums,
-    box_sum,
-    centre_crop,
-    laplacian,
-    local_sigma9,
-    moments,
-    rect_sums,
-    residual9,
-    row_chunks,
-    spectral_slope,
-)
+from pixel_patrol_base.imaging.stencil import add_sums, centre_crop, moments, spectral_slope
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
 
@@ -152,26 +141,15 @@ class _PlaneQuality:
         self._crop(tile)
 
     def _filters(self, tile: Tile, *, first: bool, mscn: bool) -> None:
-        """One sweep over the tile's interior in chunks of rows: Laplacian and local
-        std sums on the first pass, MSCN sums once the plane's range is known."""
-        work = tile.work()
-        finite = tile.filters_finite()
-        constant9 = 9e-3 * (self.high - self.low) if self.low <= self.high else None
-        for start, stop, rect in row_chunks(tile.interior(1), work.shape, halo=1):
-            part = work[start:stop]
-            if first:
-                self.laplacian = add_sums(
-                    self.laplacian, rect_sums(laplacian(part), rect, finite=finite)
-                )
-            sums = box_sum(part)
-            sigma9 = local_sigma9(part, sums, exact=self.exact)
-            if first:
-                self.texture = add_sums(self.texture, rect_sums(sigma9, rect, finite=finite))
-            if mscn and constant9 is not None:
-                sigma9 += constant9
-                normalised = np.divide(residual9(part, sums), sigma9)  # (I − μ) / (σ + C)
-                chunk = rect_sums(normalised, rect, finite=finite and constant9 > 0)
-                self.mscn = add_sums(self.mscn, chunk)
+        """One sweep over the tile's interior: Laplacian and local std sums on the first
+        pass, MSCN sums once the plane's range is known."""
+        constant9 = 9e-3 * (self.high - self.low) if mscn and self.low <= self.high else None
+        laplacian, texture, normalised = quality_sums(tile.work(), tile.interior(1), constant9)
+        if first:
+            self.laplacian = add_sums(self.laplacian, laplacian)
+            self.texture = add_sums(self.texture, texture)
+        if constant9 is not None:
+            self.mscn = add_sums(self.mscn, normalised)
 
     def _clipping(self, tile: Tile) -> None:
         if self.limits is None:
@@ -192,7 +170,7 @@ class _PlaneQuality:
         cy0, cy1, cx0, cx1 = self.crop_rect
         oy, ox = tile.offset
         if tile.whole:
-            self.slope = spectral_slope(tile.data[cy0:cy1, cx0:cx1].astype(np.float64))
+            self.slope = spectral_slope(tile.work(), self.crop_rect)
             return
         y0, y1, x0, x1 = tile.core
         top, bottom = max(cy0, oy + y0), min(cy1, oy + y1)
@@ -211,7 +189,8 @@ class _PlaneQuality:
         self.passes += 1
         if self.passes == 1:
             if self.crop is not None:
-                self.slope = spectral_slope(self.crop)
+                rows, cols = self.crop.shape
+                self.slope = spectral_slope(self.crop, (0, rows, 0, cols))
                 self.crop = None
             self.mscn_ready = self.whole
         else:
