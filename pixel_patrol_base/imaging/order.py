@@ -32,6 +32,8 @@ Smaller than :data:`SAMPLE`: partitioning a sample costs more than counting and
 gathering the values inside its bracket (about 3.6·n/√sample of them)."""
 PARTITION_MAX = 1 << 12
 """:func:`select` partitions up to this many values directly."""
+MAX_DEPTH = 8
+"""Rounds of bracketing before the values left are partitioned whatever their number."""
 _BINS = 4096
 _GATHER_CAP = 1 << 16
 _TINY = 1e-300  # below this width, a bin scale would overflow: gather instead
@@ -64,11 +66,16 @@ def select(values: FloatArray, ranks: Sequence[int]) -> dict[int, float]:
     return _select(np.ravel(values), sorted(set(ranks)))
 
 
-def _select(flat: FloatArray, wanted: list[int]) -> dict[int, float]:
+def _select(flat: FloatArray, wanted: list[int], depth: int = 0) -> dict[int, float]:
     """:func:`select` of 1D C-contiguous values, ``wanted`` sorted: a bracket from a
-    sample, then the same again on the values inside it, until few enough to partition."""
+    sample, then the same again on the values inside it, until few enough to partition.
+
+    Ties can leave most values inside a bracket (a JPEG's Sobel magnitudes, nine tenths
+    of them 0): the values inside are then bracketed again, without the ties at either
+    end, up to :data:`MAX_DEPTH` times, rather than handed to ``np.partition``, which is
+    slow on many equal values."""
     n = flat.size
-    if n <= PARTITION_MAX:
+    if n <= PARTITION_MAX or depth > MAX_DEPTH:
         part = np.partition(flat, wanted)
         return {r: float(part[r]) for r in wanted}
     sample = flat[:: max(16, n // SELECT_SAMPLE)]
@@ -85,12 +92,26 @@ def _select(flat: FloatArray, wanted: list[int]) -> dict[int, float]:
             found.update((r, float(part[r])) for r in group)
         elif lo == hi:
             found.update((r, lo) for r in group)
-        elif inside.size <= n // 2:
-            chosen = _select(inside, local)
-            found.update((r, chosen[k]) for r, k in zip(group, local, strict=True))
         else:
-            part = np.partition(inside, local)
-            found.update((r, float(part[k])) for r, k in zip(group, local, strict=True))
+            chosen = (_select if inside.size < n else _without_ends)(inside, local, depth + 1)
+            found.update((r, chosen[k]) for r, k in zip(group, local, strict=True))
+    return found
+
+
+def _without_ends(values: FloatArray, wanted: list[int], depth: int) -> dict[int, float]:
+    """:func:`_select` when a bracket kept every value: the values equal to the smallest
+    or the largest (ties, which a sample cannot split) are counted, and the rest are
+    selected from."""
+    low, high = float(values.min()), float(values.max())
+    at_low = int(np.count_nonzero(values == low))
+    at_high = int(np.count_nonzero(values == high))
+    found = {k: low for k in wanted if k < at_low}
+    found.update((k, high) for k in wanted if k >= values.size - at_high and k not in found)
+    rest = [k for k in wanted if k not in found]
+    if rest:
+        middle = np.ascontiguousarray(values[(values > low) & (values < high)])
+        chosen = _select(middle, [k - at_low for k in rest], depth)
+        found.update((k, chosen[k - at_low]) for k in rest)
     return found
 
 
