@@ -26,6 +26,9 @@ Algorithm
    ``max_images_per_task``, so a shard of small files averages that many files. Hard caps
    (``max_images_per_task`` files, or a cost of ``4 * target_cost``) also cut; with the
    averages a quarter of the caps, a cap is reached by about e^-4 = 2 % of the shards.
+   When there are only a few shards the cost cap is also at most an equal share per
+   worker (``total_cost / workers``), so that one long shard cannot hold up the run;
+   and the target is halved until every worker gets a shard.
 4. A shard's id (:func:`shard_id`) hashes the processing fingerprint and its entries.
 
 Why content-defined: whether an entry ends a shard depends on its own path and cost, not
@@ -191,10 +194,10 @@ def _cut(
     target: int,
     files_target: float,
     files_cap: int,
+    cost_cap: int,
 ) -> list[int]:
     """End indices (exclusive) of the shards."""
     ends: list[int] = []
-    cost_cap = CAP_FACTOR * target
     floor = 1.0 / files_target
     acc_cost = 0
     acc_n = 0
@@ -263,7 +266,10 @@ def plan_shards(
     wanted = min(n, workers, max(1, total_cost // min_shard_cost(reads_pixels)))
     while True:
         files_cap = max(max_images_per_task, math.ceil(CAP_FACTOR * files_target))
-        ends = _cut(costs, hashes, target, files_target, files_cap)
+        # No shard above an equal share per worker: with few shards, one that drew a
+        # long run of non-boundaries would otherwise keep a single worker busy.
+        cost_cap = min(CAP_FACTOR * target, max(target, -(-total_cost // wanted)))
+        ends = _cut(costs, hashes, target, files_target, files_cap, cost_cap)
         if len(ends) < wanted and target > 1:
             log.debug("%d shards < %d workers; halving the target", len(ends), wanted)
             target //= 2
