@@ -3,10 +3,11 @@
 The per-plane processors allocate arrays of a plane's size (megabytes) for every image.
 glibc serves blocks that large with ``mmap`` and unmaps them on ``free``, so each new
 array costs a page fault per 4 KiB when first written, a third of a plane's compute time
-for 1024×1024 images. A shard job therefore raises glibc's mmap and trim thresholds:
-blocks up to :data:`KEEP_BYTES` come from the heap and go back to it, already mapped.
-Larger blocks (planes of large images) are still mapped and unmapped one by one, so a
-job's memory stays bounded by its budget. Elsewhere than glibc nothing changes.
+for 1024×1024 images. A shard job therefore raises glibc's mmap threshold to its memory
+budget (``mb_per_task``): blocks up to that size come from the heap and go back to it,
+already mapped, and the heap keeps up to twice that much free memory. Larger blocks
+(whole planes of very large images) are still mapped and unmapped one by one. Elsewhere
+than glibc nothing changes.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import logging
 
 log = logging.getLogger(__name__)
 
-KEEP_BYTES = 256 * 2**20
-"""Blocks up to this size are reused from the heap."""
+MAX_KEEP_BYTES = 1 << 30
+"""The threshold never exceeds this, whatever the budget."""
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
 
-def keep_freed_memory() -> bool:
-    """Raise glibc's mmap and trim thresholds; whether it took effect."""
+def keep_freed_memory(budget_bytes: int) -> bool:
+    """Let blocks up to ``budget_bytes`` be reused from the heap; whether it took effect."""
     name = ctypes.util.find_library("c")
     if name is None:
         return False
@@ -33,8 +34,7 @@ def keep_freed_memory() -> bool:
     except (OSError, AttributeError):  # not glibc (musl, macOS)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    done = bool(mallopt(_M_MMAP_THRESHOLD, KEEP_BYTES)) and bool(
-        mallopt(_M_TRIM_THRESHOLD, 2 * KEEP_BYTES)
-    )
+    keep = max(1, min(int(budget_bytes), MAX_KEEP_BYTES))
+    done = bool(mallopt(_M_MMAP_THRESHOLD, keep)) and bool(mallopt(_M_TRIM_THRESHOLD, 2 * keep))
     log.debug("mallopt thresholds raised: %s", done)
     return done

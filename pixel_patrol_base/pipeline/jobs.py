@@ -58,7 +58,7 @@ def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path:
     from pixel_patrol_base.pipeline.allocator import keep_freed_memory
     from pixel_patrol_base.pipeline.shard_job import run_shard
 
-    keep_freed_memory()
+    keep_freed_memory(int(float(config["mb_per_task"]) * 2**20))
     workdir = Path(config["workdir"])
     shard_id = Path(shard_path).stem
     with _job(log_path, workdir, f"process_shard {shard_id}"), ExitStack() as stack:
