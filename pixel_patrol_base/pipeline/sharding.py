@@ -268,7 +268,7 @@ def plan_shards(
         files_cap = max(max_images_per_task, math.ceil(CAP_FACTOR * files_target))
         # No shard above an equal share per worker: with few shards, one that drew a
         # long run of non-boundaries would otherwise keep a single worker busy.
-        cost_cap = min(CAP_FACTOR * target, max(target, -(-total_cost // wanted)))
+        cost_cap = min(CAP_FACTOR * target, -(-total_cost // wanted))
         ends = _cut(costs, hashes, target, files_target, files_cap, cost_cap)
         if len(ends) < wanted and target > 1:
             log.debug("%d shards < %d workers; halving the target", len(ends), wanted)
