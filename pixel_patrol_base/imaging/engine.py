@@ -48,6 +48,16 @@ MIN_TILE_PIXELS = 256
 """Smallest tile core; a tiny ``mb_per_task`` still leaves tiles of 16×16."""
 
 
+def budget_bytes(mb_per_task: float) -> int:
+    """The memory budget ``mb_per_task`` (MiB) in bytes, at least 1."""
+    return max(1, int(mb_per_task * MIB))
+
+
+def fits_budget(shape: Sequence[int], dtype: Any, budget: int) -> bool:
+    """Whether an image of ``shape`` and ``dtype`` is read into memory at once."""
+    return math.prod(shape) * int(np.dtype(dtype).itemsize) <= budget
+
+
 @dataclass
 class ImageResult:
     """The rows of one image.
@@ -126,7 +136,7 @@ def process_image(
     """
     image = _context(array, info.dim_order, thumbnail_size)
     layout = Layout(image, slice_size)
-    budget = max(1, int(mb_per_task * MIB))
+    budget = budget_bytes(mb_per_task)
     runs = [_Run(p) for p in processors]
     overview = thumbnail_array is not None
     main = [r for r in runs if not (overview and r.processor.uses_overview)]
@@ -199,7 +209,7 @@ def _leaf_blocks(
     """Each leaf with its pixels, or ``None`` for a leaf too large to hold in memory."""
     itemsize = image.dtype.itemsize
     axes = (*image.plane_axes, *SPATIAL_AXES)
-    if math.prod(data.shape) * itemsize <= budget:
+    if fits_budget(data.shape, image.dtype, budget):
         whole = read(data)
         for leaf in leaves:
             yield leaf, whole[leaf.selection(axes)]

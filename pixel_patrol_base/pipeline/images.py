@@ -17,17 +17,14 @@ set; nothing here lets one bad image stop the shard.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pixel_patrol_base import plugins
 from pixel_patrol_base.contracts import ImageInfo, ThumbnailArraySource, WholeArrayReader
 from pixel_patrol_base.errors import ImageLoadError
-from pixel_patrol_base.imaging.engine import MIB, process_image
+from pixel_patrol_base.imaging.engine import budget_bytes, fits_budget, process_image
 from pixel_patrol_base.loaders.common import header_row, one_line
 
 log = logging.getLogger(__name__)
@@ -49,10 +46,11 @@ class ImageRows:
         self._processors = [plugins.get_processor(p) for p in config.get("processors", [])]
         self._slice_size = dict(config["slice_size"])
         self._mb_per_task = float(config["mb_per_task"])
+        self._budget = budget_bytes(self._mb_per_task)
         self._thumbnail_size = int(config["thumbnail_size"])
         # With a Dask cluster every read goes through it, small images included.
         self._in_memory = not config.get("scheduler")
-        if not config.get("scheduler"):
+        if self._in_memory:
             # One job is one core: a thread pool per small image only adds overhead. The
             # function itself, not the name "synchronous": dask resolves any scheduler
             # name by importing distributed first, a second of start-up per job.
@@ -81,27 +79,27 @@ class ImageRows:
             rows.extend(self._image_rows(path, info, len(infos), file_row))
         return rows
 
-    def _fits(self, info: ImageInfo) -> bool:
-        nbytes = math.prod(info.shape) * np.dtype(info.dtype).itemsize
-        return nbytes <= self._mb_per_task * MIB
-
     def _image_rows(
         self, path: Path, info: ImageInfo, n_images: int, file_row: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         base = {**file_row, "child_id": info.child_id}
         header = header_row(info, n_images)
         try:
-            overview = None
             loader = self._loader
-            eager = self._in_memory and self._processors and self._fits(info)
+            eager = (
+                self._in_memory
+                and self._processors
+                and fits_budget(info.shape, info.dtype, self._budget)
+            )
             if eager and isinstance(loader, WholeArrayReader):
                 array = loader.read_array(path, info)
             else:
-                array = self._loader.open_array(path, info)
+                array = loader.open_array(path, info)
+            overview = None
             # A header that counts one resolution level has no pyramid to look in.
             pyramid = info.extra.get("resolution_levels") != 1
-            if pyramid and isinstance(self._loader, ThumbnailArraySource):
-                overview = self._loader.open_thumbnail_array(path, info, self._thumbnail_size)
+            if pyramid and isinstance(loader, ThumbnailArraySource):
+                overview = loader.open_thumbnail_array(path, info, self._thumbnail_size)
             result = process_image(
                 array,
                 info,

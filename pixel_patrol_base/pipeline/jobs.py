@@ -55,10 +55,11 @@ def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
 
 def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path: str) -> None:
     """Rule ``process_shard``: one shard's entries -> its chunk Parquet."""
+    from pixel_patrol_base.imaging.engine import budget_bytes
     from pixel_patrol_base.pipeline.allocator import keep_freed_memory
     from pixel_patrol_base.pipeline.shard_job import run_shard
 
-    keep_freed_memory(int(float(config["mb_per_task"]) * 2**20))
+    keep_freed_memory(budget_bytes(float(config["mb_per_task"])))
     workdir = Path(config["workdir"])
     shard_id = Path(shard_path).stem
     with _job(log_path, workdir, f"process_shard {shard_id}"), ExitStack() as stack:

@@ -154,9 +154,10 @@ def _power_of_two(value: float) -> int:
     return int(2 ** round(math.log2(value)))
 
 
-def min_shard_cost(reads_pixels: bool) -> int:
-    """Smallest total cost worth a job of its own."""
-    return MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
+def _jobs_worth(total_cost: int, reads_pixels: bool) -> int:
+    """How many jobs work of ``total_cost`` is worth (at least 1)."""
+    min_cost = MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
+    return max(1, total_cost // min_cost)
 
 
 def _check(max_images_per_task: int, workers: int, max_shards: int) -> None:
@@ -179,7 +180,7 @@ def _target_cost(
     previous_target: int | None,
     max_shards: int,
 ) -> int:
-    parallel = min(n, 4 * workers, max(1, total_cost // min_shard_cost(reads_pixels)))
+    parallel = min(n, 4 * workers, _jobs_worth(total_cost, reads_pixels))
     k = max(math.ceil(n / max_images_per_task), parallel)
     k = min(max(k, 1), max_shards)
     ideal = total_cost / k
@@ -263,7 +264,7 @@ def plan_shards(
     files_target = max(1.0, max_images_per_task / CAP_FACTOR)
     if n / files_target > max_shards:
         files_target = float(2 ** math.ceil(math.log2(n / max_shards)))
-    wanted = min(n, workers, max(1, total_cost // min_shard_cost(reads_pixels)))
+    wanted = min(n, workers, _jobs_worth(total_cost, reads_pixels))
     while True:
         files_cap = max(max_images_per_task, math.ceil(CAP_FACTOR * files_target))
         # No shard above an equal share per worker: with few shards, one that drew a
