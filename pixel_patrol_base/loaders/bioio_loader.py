@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, cached_property
 from importlib.metadata import entry_points
@@ -31,6 +31,7 @@ import numpy as np
 from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
 from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, plan_axes
+from pixel_patrol_base.loaders.bioio_direct import DirectFile, open_direct, read_tiff_series
 from pixel_patrol_base.loaders.common import (
     channel_names_or_none,
     check_unchanged,
@@ -124,6 +125,28 @@ def _tiff_has_ome(path: Path) -> bool:
 _PROBES: Mapping[str, Callable[[Path], bool]] = {"bioio-ome-tiff": _tiff_has_ome}
 
 
+def _candidates(path: Path) -> tuple[str, ...]:
+    """The installed bioio plugins to try for ``path``, in order.
+
+    Raises:
+        MissingFormatPluginError: when the plugin for the extension is not installed.
+        ImageLoadError: when no bioio plugin is known for the extension.
+    """
+    table = _plugins_by_extension()
+    ext = matching_extension(path, table)
+    if ext is None:
+        raise ImageLoadError(f"'{path.name}': no bioio plugin is known for this extension")
+    candidates = tuple(p for p in table[ext] if p in _installed())
+    if not candidates:
+        package = table[ext][0]
+        hint = f" (or pip install '{FORMATS_EXTRA}')" if package in OPTIONAL_PLUGINS else ""
+        raise MissingFormatPluginError(
+            f"'{path.name}': reading .{ext} files needs the bioio plugin {package}, "
+            f"which is not installed; pip install {package}{hint}"
+        )
+    return candidates
+
+
 def open_bioimage(path: Path) -> tuple[Any, str]:
     """Open ``path`` with the first bioio plugin that reads it.
 
@@ -137,20 +160,8 @@ def open_bioimage(path: Path) -> tuple[Any, str]:
     """
     from bioio import BioImage
 
-    table = _plugins_by_extension()
-    ext = matching_extension(path, table)
-    if ext is None:
-        raise ImageLoadError(f"'{path.name}': no bioio plugin is known for this extension")
-    candidates = [p for p in table[ext] if p in _installed()]
-    if not candidates:
-        package = table[ext][0]
-        hint = f" (or pip install '{FORMATS_EXTRA}')" if package in OPTIONAL_PLUGINS else ""
-        raise MissingFormatPluginError(
-            f"'{path.name}': reading .{ext} files needs the bioio plugin {package}, "
-            f"which is not installed; pip install {package}{hint}"
-        )
     answers = []
-    for plugin in candidates:
+    for plugin in _candidates(path):
         probe = _PROBES.get(plugin)
         try:
             if probe is not None and not probe(path):
@@ -165,27 +176,48 @@ def open_bioimage(path: Path) -> tuple[Any, str]:
     raise ImageLoadError(one_line(f"cannot read '{path.name}' with bioio: {'; '.join(answers)}"))
 
 
-_recent: dict[tuple[str, int, int], tuple[Any, str]] = {}
-"""The image :meth:`BioioLoader.read_header` opened last, by :func:`file_token`: the
-shard job asks for the header and then the pixels of the same file, so the pixels
-reuse it instead of parsing the file's metadata a second time."""
+_Opened = tuple[Any, str] | DirectFile
+"""A file as :meth:`BioioLoader.read_header` opened it: a ``BioImage`` and its plugin, or
+a :class:`~.bioio_direct.DirectFile`."""
+
+_recent: dict[tuple[str, int, int], _Opened] = {}
+"""The file :meth:`BioioLoader.read_header` opened last, by :func:`file_token`: the shard
+job asks for the header and then the pixels of the same file, so the pixels reuse it
+instead of parsing the file's metadata a second time."""
 
 
-def _keep_recent(path: Path, image: Any, plugin: str) -> None:
+def _keep_recent(path: Path, opened: _Opened) -> None:
     for stale in _recent.values():
-        _close(stale[0])
+        _close(stale)
     _recent.clear()
-    _recent[file_token(path)] = (image, plugin)
+    _recent[file_token(path)] = opened
 
 
 def _reopen(path: Path) -> tuple[Any, str]:
     """The image the header was read from when the file is unchanged, else a new one."""
     kept = _recent.pop(file_token(path), None)
-    return kept if kept is not None else open_bioimage(path)
+    if isinstance(kept, tuple):
+        return kept
+    if kept is not None:
+        kept.close()
+    return open_bioimage(path)
 
 
-def _close(image: Any) -> None:
-    close = getattr(image, "close", None)
+def _reopen_direct(path: Path) -> DirectFile | None:
+    """The file read without bioio (kept from the header, else opened now), or ``None``
+    when bioio itself reads it."""
+    token = file_token(path)
+    kept = _recent.get(token)
+    if isinstance(kept, DirectFile):
+        del _recent[token]
+        return kept
+    if kept is not None:
+        return None
+    return open_direct(path, _candidates(path))
+
+
+def _close(opened: Any) -> None:
+    close = getattr(opened[0] if isinstance(opened, tuple) else opened, "close", None)
     if callable(close):
         close()
 
@@ -215,6 +247,19 @@ class BioioLoader:
             MissingFormatPluginError: when the format's bioio plugin is not installed.
             ImageLoadError: when the file cannot be opened.
         """
+        direct = open_direct(path, _candidates(path))
+        if direct is not None:
+            several = len(direct.scenes) > 1
+            try:
+                infos = [
+                    _direct_info(direct, i, _scene_id(i) if several else None)
+                    for i in range(len(direct.scenes))
+                ]
+            except Exception as exc:
+                direct.close()
+                raise load_error(path, direct.plugin, exc) from exc
+            _keep_recent(path, direct)
+            return infos
         image, plugin = open_bioimage(path)
         try:
             with _quiet_ome_types():
@@ -231,7 +276,7 @@ class BioioLoader:
         except Exception as exc:
             _close(image)
             raise load_error(path, plugin, exc) from exc
-        _keep_recent(path, image, plugin)
+        _keep_recent(path, (image, plugin))
         return infos
 
     def open_array(self, path: Path, info: ImageInfo) -> Any:
@@ -248,7 +293,20 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be read or no longer matches ``info``.
         """
-        return _source(path, info, 0).read_all()
+        direct = _reopen_direct(path)
+        if direct is None:
+            return _source(path, info, 0).read_all()
+        try:
+            index = _direct_index(direct, info.child_id)
+            scene = direct.scenes[index]
+            plan = plan_axes(scene.standard_axes, scene.standard_shape)
+            check_unchanged(path, info, plan.dim_order, plan.shape)
+        except Exception:
+            direct.close()
+            raise
+        source = _DirectSource(path, plan, info.dtype, index)
+        source.adopt(direct)
+        return source.read_all()
 
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
         """Lazy array of the smallest resolution level with a side of at least ``min_side``.
@@ -279,28 +337,77 @@ class BioioLoader:
 
 def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
     image.set_scene(scene)
-    plan = plan_axes(image.dims.order, image.dims.shape)
-    pps = image.physical_pixel_sizes
+    return _info(
+        plugin,
+        child_id,
+        image.dims.order,
+        image.dims.shape,
+        image.dtype,
+        image.physical_pixel_sizes,
+        image.channel_names,
+        len(image.resolution_levels),
+    )
+
+
+def _direct_info(direct: DirectFile, index: int, child_id: str | None) -> ImageInfo:
+    scene = direct.scenes[index]
+    # bioio names no channel of these formats and reads no pyramid from them.
+    return _info(
+        direct.plugin,
+        child_id,
+        scene.standard_axes,
+        scene.standard_shape,
+        scene.dtype,
+        scene.pixel_sizes,
+        None,
+        1,
+    )
+
+
+def _info(
+    plugin: str,
+    child_id: str | None,
+    axes: str,
+    shape: Sequence[int],
+    dtype: Any,
+    pixel_sizes: Sequence[float | None],
+    channel_names: Sequence[str] | None,
+    resolution_levels: int,
+) -> ImageInfo:
+    """The header of one scene from what bioio reports: its axes (TCZYX, S), pixel sizes
+    (Z, Y, X, in micrometres) and channel names."""
+    plan = plan_axes(axes, shape)
     sizes = {
         a: float(v)
-        for a, v in zip("ZYX", pps, strict=True)
+        for a, v in zip("ZYX", pixel_sizes, strict=True)
         if v is not None and v > 0 and (a in plan.dim_order or a in "YX")
     }
     return ImageInfo(
         child_id=child_id,
         dim_order=plan.dim_order,
         shape=plan.shape,
-        dtype=np.dtype(image.dtype).newbyteorder("=").name,
+        dtype=np.dtype(dtype).newbyteorder("=").name,
         pixel_sizes=sizes,
         pixel_size_unit="µm" if sizes else None,  # bioio reports sizes in micrometres
         channel_names=channel_names_or_none(
-            image.channel_names, size_of(plan.dim_order, plan.shape, "C")
+            channel_names, size_of(plan.dim_order, plan.shape, "C")
         ),
-        extra={
-            "resolution_levels": len(image.resolution_levels),
-            "format_reader": plugin,
-        },
+        extra={"resolution_levels": resolution_levels, "format_reader": plugin},
     )
+
+
+def _scene_id(index: int) -> str:
+    """bioio's id of scene ``index`` when the reader has no names for its scenes."""
+    return f"Image:{index}"
+
+
+def _direct_index(direct: DirectFile, child_id: str | None) -> int:
+    if child_id is None:
+        return 0
+    for index in range(len(direct.scenes)):
+        if _scene_id(index) == child_id:
+            return index
+    raise ImageLoadError(f"no scene {child_id!r} in the file; process it again")
 
 
 class _BioioHandle:
@@ -370,10 +477,7 @@ class _BioioHandle:
             # tifffile decodes them, axes as the reader names them), without the xarray
             # and the hashed Dask copy it wraps around the result: those cost four times
             # the decoding of a small image. (bioio-ome-tiff reorders axes: not here.)
-            import tifffile
-
-            with tifffile.TiffFile(self.path, is_mmstack=False) as tif:
-                return np.asarray(tif.series[reader.current_scene_index].asarray())
+            return read_tiff_series(self.path, reader.current_scene_index)
         return np.asarray(reader.data)
 
     def close(self) -> None:
@@ -397,6 +501,26 @@ def _source(path: Path, info: ImageInfo, level: int) -> _BioioSource:
 def _open_level(path: Path, info: ImageInfo, level: int) -> Any:
     source = _source(path, info, level)
     return as_dask(source, (READER, *file_token(path), info.child_id, level))
+
+
+class _DirectSource(BlockSource):
+    """One scene of a file read without bioio (see :mod:`.bioio_direct`), in bioio's axes."""
+
+    reader = READER
+
+    def __init__(self, path: Path, plan: AxisPlan, dtype: str, index: int) -> None:
+        super().__init__(path, plan, dtype)
+        self.index = index
+
+    def _open(self) -> DirectFile:
+        direct = open_direct(self.path, _candidates(self.path))
+        if direct is None:
+            raise ImageLoadError(f"'{self.path.name}' changed since its header was read")
+        return direct
+
+    def _read(self, handle: DirectFile, key: SourceKey) -> Any:
+        scene = handle.scenes[self.index]
+        return scene.to_standard(handle.read(self.index))[key]
 
 
 class _BioioSource(BlockSource):

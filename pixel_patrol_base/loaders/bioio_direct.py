@@ -1,0 +1,290 @@
+"""bioio's own answers for the commonest files, read without bioio's machinery.
+
+For a plain (non-OME) TIFF, which bioio reads with bioio-tifffile, and a single-frame
+PNG, JPEG, BMP or GIF, which it reads with bioio-imageio, the :mod:`.bioio_loader` takes
+the header and the pixels from here: the same tifffile and imageio calls those plugins
+make, and the same rules for axes and pixel sizes, without what bioio wraps around them
+(an xarray and a Dask graph per image, its dimension transform, the file opened up to six
+times). For a small image that wrapping costs more than decoding it, and importing bioio
+costs about a second per shard job, which a job holding only such files no longer pays.
+
+Only the plain cases are answered here. Anything else (an OME-TIFF, a MicroManager stack,
+axes outside ``TCZYXS``, a multi-frame or video file, a file that fails to open) gives
+``None``, and the loader asks bioio itself, so such files keep bioio's behaviour and its
+error messages. ``tests/loaders/test_bioio_direct.py`` checks file by file that both routes
+give the same header and the same pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+TIFF_PLUGIN = "bioio-tifffile"
+IMAGEIO_PLUGIN = "bioio-imageio"
+OME_PLUGIN = "bioio-ome-tiff"
+
+STANDARD_AXES = "TCZYX"
+"""bioio's axes for every image; ``S`` (samples) is appended when the reader has it."""
+
+_VIDEO_EXTENSIONS = frozenset({"mov", "avi", "mpg", "mpeg", "mp4", "mkv", "wmv", "ogg"})
+"""Extensions bioio-imageio reads frame by frame through ffmpeg: never answered here."""
+
+_UNKNOWN_AXES = "QI"
+"""tifffile's letters for an axis it cannot name; bioio-tifffile guesses those."""
+
+_MICRONS_PER_UNIT: Mapping[Any, float] = {
+    None: 1.0,
+    1: 1.0,  # tifffile.RESUNIT.NONE
+    2: 2.54e4,  # RESUNIT.INCH
+    3: 1e4,  # RESUNIT.CENTIMETER
+    4: 1e3,  # RESUNIT.MILLIMETER
+    5: 1.0,  # RESUNIT.MICROMETER
+    "pm": 1e-6,
+    "picometer": 1e-6,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "micron": 1.0,
+    "µm": 1.0,
+    "um": 1.0,
+    "\\u00B5m": 1.0,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "cal": 2.54e4,
+}
+"""Micrometres per resolution unit, as bioio-tifffile converts them (others count as 1)."""
+
+
+@dataclass(frozen=True)
+class DirectScene:
+    """One image of a file, as its bioio reader describes it.
+
+    ``axes`` and ``shape`` are the reader's own (before bioio's transform to
+    :data:`STANDARD_AXES`); ``pixel_sizes`` are bioio's ``PhysicalPixelSizes`` (Z, Y, X).
+    """
+
+    axes: str
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    pixel_sizes: tuple[float | None, float | None, float | None]
+
+    @property
+    def standard_axes(self) -> str:
+        """The axes bioio presents the image in."""
+        return STANDARD_AXES + "S" if "S" in self.axes else STANDARD_AXES
+
+    @property
+    def standard_shape(self) -> tuple[int, ...]:
+        """The extents bioio presents the image with (1 for axes the reader lacks)."""
+        sizes = dict(zip(self.axes, self.shape, strict=True))
+        return tuple(sizes.get(axis, 1) for axis in self.standard_axes)
+
+    def to_standard(self, pixels: np.ndarray) -> np.ndarray:
+        """``pixels`` (in the reader's axes) reordered and padded to bioio's axes."""
+        order = [self.axes.index(a) for a in self.standard_axes if a in self.axes]
+        return pixels.transpose(order).reshape(self.standard_shape)
+
+
+class DirectFile:
+    """An image file bioio would read with ``plugin``, read here without bioio.
+
+    Subclasses fill :attr:`scenes` and implement :meth:`read`; :meth:`close` releases the
+    file.
+    """
+
+    plugin: str
+    scenes: tuple[DirectScene, ...]
+
+    def read(self, index: int) -> np.ndarray:
+        """The pixels of scene ``index``, in that scene's reader axes."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file (idempotent)."""
+
+
+def open_direct(path: Path, plugins: Sequence[str]) -> DirectFile | None:
+    """``path`` read without bioio, when bioio would read it with a plugin handled here.
+
+    Args:
+        path: The image file.
+        plugins: The installed bioio plugins bioio would try for its extension, in order.
+
+    Returns:
+        The open file, or ``None`` when bioio itself must read it (see the module
+        docstring for which files those are).
+    """
+    try:
+        if plugins and plugins[0] == IMAGEIO_PLUGIN:
+            return _ImageioFile.open(path)
+        # bioio tries bioio-ome-tiff first and passes over a TIFF without OME-XML, which
+        # _TiffFile.open declines to read.
+        if TIFF_PLUGIN in plugins and set(plugins[: plugins.index(TIFF_PLUGIN)]) <= {OME_PLUGIN}:
+            return _TiffFile.open(path)
+    except Exception as exc:  # bioio itself reads the file and reports any error
+        logger.debug("'%s' is read through bioio: %s", path.name, exc)
+    return None
+
+
+class _TiffFile(DirectFile):
+    """A plain TIFF as bioio-tifffile reads it: one scene per tifffile series."""
+
+    plugin = TIFF_PLUGIN
+
+    def __init__(self, tif: Any, scenes: tuple[DirectScene, ...]) -> None:
+        self._tif = tif
+        self.scenes = scenes
+
+    @classmethod
+    def open(cls, path: Path) -> _TiffFile | None:
+        import tifffile
+
+        tif = tifffile.TiffFile(path, is_mmstack=False)
+        try:
+            # OME-XML goes to bioio-ome-tiff; MicroManager stacks are read differently
+            # depending on how the file is opened.
+            if tif.is_ome or tif.is_micromanager or not tif.series:
+                tif.close()
+                return None
+            scenes = tuple(_tiff_scene(tif, i) for i in range(len(tif.series)))
+        except Exception:
+            tif.close()
+            raise
+        if any(s is None for s in scenes):
+            tif.close()
+            return None
+        return cls(tif, scenes)  # type: ignore[arg-type]  # no None left
+
+    def read(self, index: int) -> np.ndarray:
+        return np.asarray(self._tif.series[index].asarray())
+
+    def close(self) -> None:
+        self._tif.close()
+
+
+def read_tiff_series(path: Path, index: int) -> np.ndarray:
+    """Series ``index`` of a TIFF, decoded as bioio-tifffile decodes it (reader axes)."""
+    import tifffile
+
+    with tifffile.TiffFile(path, is_mmstack=False) as tif:
+        return np.asarray(tif.series[index].asarray())
+
+
+def _tiff_scene(tif: Any, index: int) -> DirectScene | None:
+    series = tif.series[index]
+    shape = tuple(int(n) for n in series.shape)
+    axes = _tiff_axes(series.axes, shape)
+    if not _standard(axes):
+        return None
+    return DirectScene(axes, shape, np.dtype(series.dtype), _tiff_pixel_sizes(tif, index))
+
+
+def _tiff_axes(axes: str, shape: tuple[int, ...]) -> str:
+    """bioio-tifffile's axes: tifffile's, with unknown letters replaced by guesses.
+
+    The guess is bioio's default for the number of axes (the last ``len(shape)`` letters
+    of ``TCZYX``); each unknown letter takes the first guessed letter not yet used.
+    """
+    if not any(a in _UNKNOWN_AXES for a in axes):
+        return axes
+    guessed = STANDARD_AXES[len(STANDARD_AXES) - len(shape) :]
+    chosen: list[str] = []
+    for letter in axes:
+        if letter not in _UNKNOWN_AXES:
+            chosen.append(letter)
+            continue
+        free = [g for g in guessed if g not in chosen and g not in axes]
+        chosen.append(free[0] if free else letter)
+    return "".join(chosen)
+
+
+def _tiff_pixel_sizes(tif: Any, index: int) -> tuple[float | None, float | None, float | None]:
+    """bioio-tifffile's physical pixel sizes (Z, Y, X) in micrometres.
+
+    From the resolution tags of the series' first page (pixels per unit, so a pixel's
+    size is the inverse) and, in an ImageJ file, its ``unit`` and ``spacing``. When any
+    of these is missing or unusable, bioio-tifffile gives no size at all.
+    """
+    try:
+        tags = tif.series[index].pages[0].tags
+        if tif.is_imagej:
+            unit = tif.imagej_metadata["unit"]
+            z_size = tif.imagej_metadata.get("spacing", None)
+        else:
+            unit = tags["ResolutionUnit"].value
+            z_size = None
+        scale = _MICRONS_PER_UNIT.get(unit, 1.0)
+        x_pixels, x_units = tags["XResolution"].value
+        y_pixels, y_units = tags["YResolution"].value
+        sizes = (
+            None if z_size is None else z_size * scale,
+            scale * y_units / y_pixels,
+            scale * x_units / x_pixels,
+        )
+    except Exception as exc:
+        logger.debug("no pixel size in series %d: %s", index, exc)
+        return None, None, None
+    return sizes
+
+
+class _ImageioFile(DirectFile):
+    """A single-frame image as bioio-imageio reads it: decoded whole when opened."""
+
+    plugin = IMAGEIO_PLUGIN
+
+    def __init__(self, pixels: np.ndarray, axes: str) -> None:
+        self._pixels = pixels
+        shape = tuple(int(n) for n in pixels.shape)
+        self.scenes = (DirectScene(axes, shape, pixels.dtype, (None, None, None)),)
+
+    @classmethod
+    def open(cls, path: Path) -> _ImageioFile | None:
+        import imageio
+
+        extension = path.name.split(".")[-1]
+        if extension in _VIDEO_EXTENSIONS:
+            return None
+        with path.open("rb") as handle:
+            # imageio's legacy reader API, exactly as bioio-imageio calls it (untyped).
+            reader: Any = imageio.get_reader(handle, format=extension, mode="?")
+            with reader:
+                if reader.get_length() != 1:
+                    return None
+                pixels = np.asarray(reader.get_data(0))
+        axes = _imageio_axes(pixels.shape)
+        if axes is None or not _standard(axes):
+            return None
+        return cls(pixels, axes)
+
+    def read(self, index: int) -> np.ndarray:
+        return self._pixels
+
+    def close(self) -> None:
+        self._pixels = np.empty(0, dtype=self._pixels.dtype)
+
+
+def _imageio_axes(shape: tuple[int, ...]) -> str | None:
+    """bioio-imageio's guess of a frame's axes (``None`` where it has none)."""
+    if len(shape) == 2:
+        return "YX"
+    if len(shape) == 3:
+        return "TYX" if shape[-1] > 4 else "YXS"
+    if len(shape) == 4 and shape[-1] <= 4:
+        return "TYXS"
+    return None
+
+
+def _standard(axes: str) -> bool:
+    """Whether ``axes`` make an image bioio's transform keeps whole: distinct letters of
+    TCZYXS, Y and X among them."""
+    letters = set(axes)
+    return len(letters) == len(axes) and set("YX") <= letters <= set(STANDARD_AXES + "S")
