@@ -21,14 +21,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base import catalog
 from pixel_patrol_base.errors import NotAReportError
+
+if TYPE_CHECKING:  # a shard job writes row dicts and need not import polars
+    import polars as pl
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +232,7 @@ class ChunkWriter:
         """
         if self._done:
             raise RuntimeError(f"chunk '{self.path}' is already closed")
-        table = rows.to_arrow() if isinstance(rows, pl.DataFrame) else rows_to_arrow(rows)
+        table = rows_to_arrow(rows) if isinstance(rows, Sequence) else rows.to_arrow()
         incoming = [chunk_field(f.name, f.type) for f in table.schema]
         if self._schema is None:
             self._open(pa.schema(incoming))
