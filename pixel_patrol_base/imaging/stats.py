@@ -114,6 +114,8 @@ class IntCounts:
 
     def trimmed(self) -> IntCounts:
         """The same counts without leading and trailing zeros."""
+        if self.counts.size and self.counts[0] and self.counts[-1]:
+            return self  # as :meth:`of` makes them, and as most merges leave them
         nonzero = np.flatnonzero(self.counts)
         if nonzero.size == 0:
             return IntCounts(0, np.zeros(0, np.int64))

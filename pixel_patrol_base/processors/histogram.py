@@ -213,9 +213,13 @@ def _finalize_exact(state: ExactHistogram) -> dict[str, Any]:
     high = float(counts.offset + counts.counts.size - 1)
     edge_low, edge_high = bin_edges(low, high, np.dtype(state.dtype))
     index = bin_index(counts.values(), edge_low, edge_high, BINS)
-    binned = np.bincount(index, weights=counts.counts, minlength=BINS)
+    # The bin never decreases with the value, so each bin holds a run of values and its
+    # count is a difference of cumulative counts: cheaper than a weighted bincount.
+    ends = np.searchsorted(index, np.arange(1, BINS + 1))
+    cumulative = np.concatenate(([0], np.cumsum(counts.counts)))
+    binned = np.diff(cumulative[ends], prepend=0)
     return {
-        "histogram_counts": binned.astype(np.int64).tolist(),
+        "histogram_counts": binned.tolist(),
         "histogram_min": edge_low,
         "histogram_max": edge_high,
         "histogram_nan_count": 0,

@@ -20,7 +20,8 @@ import numpy as np
 from pixel_patrol_base.catalog import Column, Levels, register
 from pixel_patrol_base.contracts import TileVisitor
 from pixel_patrol_base.imaging.layout import ImageContext, Leaf
-from pixel_patrol_base.imaging.stats import FloatArray
+from pixel_patrol_base.imaging.order import percentiles
+from pixel_patrol_base.imaging.stats import FloatArray, IntCounts, is_small_int
 from pixel_patrol_base.imaging.tiles import Tile
 
 ID = "thumbnail"
@@ -155,10 +156,24 @@ class ThumbnailProcessor:
 
 
 def _stretch(values: FloatArray, low: float, high: float) -> FloatArray:
+    """``(values − low) / (high − low)`` clipped to [0, 1], NaN as 0."""
+    span = high - low
     with np.errstate(all="ignore"):
-        span = high - low
-        out = (values - low) / span if span > 0 else (values > low).astype(np.float64)
-    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+        if span > 0:
+            out = values - low
+            out /= span
+        else:
+            out = (values > low).astype(np.float64)
+    np.fmax(out, 0.0, out=out)  # fmax, not maximum: NaN becomes 0
+    return np.minimum(out, 1.0, out=out)
+
+
+def _limits(values: FloatArray, dtype: np.dtype[Any]) -> list[float] | None:
+    """0.5th and 99.5th percentiles of finite values (numpy's linear method), exactly:
+    from per-value counts when they are pixels of an integer type of up to 16 bits."""
+    if is_small_int(dtype):
+        return IntCounts.of(values.astype(dtype)).percentiles([0.5, 99.5])
+    return percentiles(values, [0.5, 99.5])
 
 
 def _compose(state: ThumbnailState) -> tuple[FloatArray, float, float] | None:
@@ -175,15 +190,17 @@ def _compose(state: ThumbnailState) -> tuple[FloatArray, float, float] | None:
         stack = np.stack([p if p is not None else np.full(shape, np.nan) for p in planes])
         colours = np.eye(3)
     else:
-        stack = np.stack([canvases[k] for k in keys[:MAX_CHANNELS]])
+        drawn = [canvases[k] for k in keys[:MAX_CHANNELS]]
+        stack = np.stack(drawn) if len(drawn) > 1 else drawn[0][None]  # one: no copy
         colours = COLOURS[: len(stack)] if len(stack) > 1 else np.ones((1, 3))
     finite = stack[np.isfinite(stack)]
-    if finite.size == 0:
-        return None
     if samples in (3, 4) and image.dtype == np.uint8:
-        low, high = 0.0, 255.0
+        limits = [0.0, 255.0] if finite.size else None
     else:
-        low, high = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
+        limits = _limits(finite, image.dtype)
+    if limits is None:
+        return None
+    low, high = limits
     stretched = _stretch(stack, low, high)
     if colours.shape[0] == 1:
         return stretched[0], low, high
@@ -203,7 +220,9 @@ def _png(rgb: FloatArray, size: int) -> bytes:
     if picture.size != target:
         picture = picture.resize(target, resample)
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
+    # zlib level 1 rather than the default 6: the same pixels, encoded in about a
+    # quarter less time, in about a tenth more bytes
+    picture.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

@@ -87,6 +87,14 @@ def test_integer_counts_give_numpy_percentiles_and_moments(dtype: type | str) ->
     assert moments.std == pytest.approx(as_float.std(), rel=1e-12)
 
 
+def test_trimmed_counts_drop_only_zero_ends() -> None:
+    counts = IntCounts(10, np.array([0, 0, 3, 0, 5, 0], np.int64))
+    trimmed = counts.trimmed()
+    assert trimmed.offset == 12 and trimmed.counts.tolist() == [3, 0, 5]
+    assert trimmed.trimmed() is trimmed  # nothing left to trim: the same counts
+    assert IntCounts(4, np.zeros(3, np.int64)).trimmed().counts.size == 0
+
+
 @pytest.mark.parametrize("kind", ["normal", "heavy-tail"])
 def test_a_misleading_sample_still_gives_exact_values(
     kind: str, monkeypatch: pytest.MonkeyPatch

@@ -91,6 +91,7 @@ CASES = {
     "rgba-uint16": ("YXS", _smooth((60, 80, 4), np.uint16, 6)),
     "strided-large": ("YX", _smooth((1100, 700), np.uint8, 7)),
     "tiny": ("YX", _smooth((5, 9), np.float32, 8)),
+    "signed-int16": ("YX", (_smooth((70, 50), np.float64, 9) - 600).astype(np.int16)),
 }
 
 
