@@ -171,12 +171,13 @@ class _TiffFile(DirectFile):
         self._tif.close()
 
 
-def read_tiff_series(path: Path, index: int) -> np.ndarray:
-    """Series ``index`` of a TIFF, decoded as bioio-tifffile decodes it (reader axes)."""
+def read_tiff_series(path: Path, index: int) -> tuple[np.ndarray, str]:
+    """Series ``index`` of a TIFF as bioio's TIFF plugins decode it, and tifffile's axes."""
     import tifffile
 
     with tifffile.TiffFile(path, is_mmstack=False) as tif:
-        return np.asarray(tif.series[index].asarray())
+        series = tif.series[index]
+        return np.asarray(series.asarray()), series.axes
 
 
 def _tiff_scene(tif: Any, index: int) -> DirectScene | None:

@@ -17,6 +17,7 @@ naming the package to install instead of skipping the file.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -72,6 +73,8 @@ _PLANE_AXES = frozenset("YXS")
 """bioio axes that one decoded plane spans."""
 _CHUNKED_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
 """Plugins that take ``chunk_dims``: asked for one chunk per Y-X plane."""
+_TIFF_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
+"""Plugins whose whole-image read is a tifffile series read (see ``_BioioHandle._decode``)."""
 
 
 @cache
@@ -455,13 +458,11 @@ class _BioioHandle:
         by the plugin (much faster than computing ``data``); ``None`` when the plugin's
         own axes cannot be mapped onto bioio's."""
         with _quiet_ome_types():
-            reader = self.image.reader
-            axes = reader.dims.order
             shape = tuple(self.image.dims.shape)
-            if len(set(axes)) != len(axes) or not set(axes) <= set(self.axes):
-                return None
-            block = self._decode(reader)
-        if block.ndim != len(axes):
+            block, axes = self._decode()
+        if block.ndim != len(axes) or len(set(axes)) != len(axes):
+            return None
+        if not set(axes) <= set(self.axes) or block.size != math.prod(shape):
             return None
         order = [axes.index(a) for a in self.axes if a in axes]
         expected = tuple(n for a, n in zip(self.axes, shape, strict=True) if a in axes)
@@ -470,15 +471,22 @@ class _BioioHandle:
             return None
         return block.reshape(shape)
 
-    def _decode(self, reader: Any) -> np.ndarray:
-        """The plugin's in-memory read of the current scene, in the plugin's axes."""
-        if self.plugin == "bioio-tifffile" and not self.image.current_resolution_level:
-            # Exactly what this plugin's own in-memory read does (the series' pixels as
-            # tifffile decodes them, axes as the reader names them), without the xarray
-            # and the hashed Dask copy it wraps around the result: those cost four times
-            # the decoding of a small image. (bioio-ome-tiff reorders axes: not here.)
-            return read_tiff_series(self.path, reader.current_scene_index)
-        return np.asarray(reader.data)
+    def _decode(self) -> tuple[np.ndarray, str]:
+        """The plugin's in-memory read of the current scene, and the axes it labels it with."""
+        reader = self.image.reader
+        if self.plugin in _TIFF_PLUGINS and not self.image.current_resolution_level:
+            # What these plugins' own reads decode (the series' pixels as tifffile decodes
+            # them), without the xarray and the Dask graph they wrap around them: those
+            # cost more than decoding a small image.
+            block, axes = read_tiff_series(self.path, reader.current_scene_index)
+            if self.plugin == "bioio-tifffile":
+                return block, reader.dims.order  # tifffile's axes with guesses for Q and I
+            # bioio-ome-tiff labels the series with tifffile's axes, samples being read as
+            # channels when the OME-XML declares channels but no samples.
+            if "S" in axes and "S" not in self.axes and "C" not in axes:
+                axes = axes.replace("S", "C")
+            return block, axes
+        return np.asarray(reader.data), reader.dims.order
 
     def close(self) -> None:
         _close(self.image)
