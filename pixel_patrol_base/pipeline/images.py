@@ -40,8 +40,6 @@ class ImageRows:
     """Reads files with the configured loader and processors, one file at a time."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        import dask
-
         self._loader = plugins.get_loader(str(config["loader"]))
         self._processors = [plugins.get_processor(p) for p in config.get("processors", [])]
         self._slice_size = dict(config["slice_size"])
@@ -50,13 +48,7 @@ class ImageRows:
         self._thumbnail_size = int(config["thumbnail_size"])
         # With a Dask cluster every read goes through it, small images included.
         self._in_memory = not config.get("scheduler")
-        if self._in_memory:
-            # One job is one core: a thread pool per small image only adds overhead. The
-            # function itself, not the name "synchronous": dask resolves any scheduler
-            # name by importing distributed first, a second of start-up per job.
-            from dask.local import get_sync
-
-            dask.config.set(scheduler=get_sync)
+        self._lazy_ready = not self._in_memory
         self.last_image_count = 0
         self.cpu_s: dict[str, float] = {p.id: 0.0 for p in self._processors}
         """CPU seconds per processor id, summed over every image so far."""
@@ -79,6 +71,19 @@ class ImageRows:
             rows.extend(self._image_rows(path, info, len(infos), file_row))
         return rows
 
+    def _prepare_lazy(self) -> None:
+        """Get ready for lazy (Dask) arrays: the first call sets Dask's local scheduler, so
+        a job with only small images never imports Dask."""
+        if not self._lazy_ready:
+            import dask
+            from dask.local import get_sync
+
+            # One job is one core: a thread pool per block only adds overhead. The function
+            # itself, not the name "synchronous": dask resolves any scheduler name by
+            # importing distributed first, a second of start-up per job.
+            dask.config.set(scheduler=get_sync)
+            self._lazy_ready = True
+
     def _image_rows(
         self, path: Path, info: ImageInfo, n_images: int, file_row: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
@@ -94,11 +99,13 @@ class ImageRows:
             if eager and isinstance(loader, WholeArrayReader):
                 array = loader.read_array(path, info)
             else:
+                self._prepare_lazy()
                 array = loader.open_array(path, info)
             overview = None
             # A header that counts one resolution level has no pyramid to look in.
             pyramid = info.extra.get("resolution_levels") != 1
             if pyramid and isinstance(loader, ThumbnailArraySource):
+                self._prepare_lazy()
                 overview = loader.open_thumbnail_array(path, info, self._thumbnail_size)
             result = process_image(
                 array,
