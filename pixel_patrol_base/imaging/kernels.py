@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import numba
 import numpy as np
@@ -386,16 +386,34 @@ def windowed(work: WorkArray, rect: Rect, window: FloatArray) -> FloatArray | No
 
 
 @_compiled
-def _between(values: FloatArray, low: float, high: float) -> tuple[int, FloatArray]:
+def _split(
+    values: FloatArray, low: float, high: float, first: int, last: int, limit: int
+) -> tuple[int, int, int, int, FloatArray]:
     n = values.size
     mask = np.empty(n, np.uint8)
-    below = inside = 0
+    below = closed = 0
     for i in range(n):  # vectorised: comparisons only (−0.0 compares equal to +0.0)
         value = values[i]
         marked = (value >= low) & (value <= high)
         below += value < low
         mask[i] = marked
-        inside += marked
+        closed += marked
+    if low == high:  # one tie
+        return below, closed, 0, 0, np.empty(0)
+    at_low = at_high = 0
+    inside = closed
+    if closed > limit:  # ties at the ends: counted in a second sweep, never gathered
+        inside = 0
+        for i in range(n):  # vectorised
+            value = values[i]
+            marked = (value > low) & (value < high)
+            at_low += value == low
+            mask[i] = marked
+            inside += marked
+        at_high = closed - at_low - inside
+        start = below + at_low
+        if last < start or first >= start + inside:  # no wanted rank strictly inside
+            return below, at_low, inside, at_high, np.empty(0)
     out = np.empty(inside + 8)
     found = 0
     whole = n // 8
@@ -408,19 +426,47 @@ def _between(values: FloatArray, low: float, high: float) -> tuple[int, FloatArr
     for i in range(8 * whole, n):
         out[found] = values[i]
         found += mask[i]
-    return below, out[:inside]
+    return below, at_low, inside, at_high, out[:inside]
 
 
-def between(values: FloatArray, low: float, high: float) -> tuple[int, FloatArray]:
-    """How many ``values`` lie below ``low``, and those in [low, high] (a copy).
+class Split(NamedTuple):
+    """Where values lie about a bracket [low, high], in sorted order: ``below`` values
+    under ``low``, ``at_low`` equal to it, ``inside`` others of [low, high], ``at_high``
+    equal to ``high``, then the rest.
+
+    Values equal to an end are counted in ``at_low`` and ``at_high`` when [low, high]
+    holds many values (ties), or when ``low == high``; otherwise both are 0 and those
+    values are among the ``inside`` ones."""
+
+    below: int
+    at_low: int
+    inside: int
+    at_high: int
+    values: FloatArray
+    """The ``inside`` values (a copy, in their order); empty when the values equal to the
+    ends were counted and every wanted rank is among those."""
+
+
+def split(
+    values: FloatArray, low: float, high: float, wanted: tuple[int, int], expected: int
+) -> Split:
+    """Count the values below and at the ends of [low, high], and gather the others of
+    [low, high] when a wanted rank may lie among them.
+
+    With ties (an integer-valued field, most of it 0) nearly every value can equal an
+    end: a second sweep then counts the values equal to either, so that a rank among
+    them is known without moving any value, and only the values strictly between the
+    ends are gathered. It is made when [low, high] holds more than twice ``expected``.
 
     Args:
         values: Finite values, 1D and C-contiguous.
-        low: Lower bound.
-        high: Upper bound, at least ``low``.
+        low: Lower end.
+        high: Upper end, at least ``low``.
+        wanted: Smallest and largest wanted 0-based rank among all ``values``.
+        expected: About how many values [low, high] would hold without ties.
     """
-    below, inside = _between(values, float(low), float(high))
-    return int(below), inside
+    first, last = wanted
+    return Split(*_split(values, float(low), float(high), first, last, 2 * expected))
 
 
 @_compiled

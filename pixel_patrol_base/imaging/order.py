@@ -8,7 +8,8 @@ to hold), which needs several passes over them. Both find the very values
 Both first bracket each wanted rank with a sorted sample of the values (taken with a
 fixed stride), so that only the few values inside the bracket are gathered and
 partitioned; in memory, a compiled kernel gathers them and :func:`select` brackets again
-among them while they are many. A bracket that misses (rare) falls back to a full
+among them while they are many. Ties at a bracket's ends, which a sample cannot split,
+are counted there instead of gathered. A bracket that misses (rare) falls back to a full
 partition, or, in pieces, to narrowing a 4096-bin histogram pass after pass.
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from pixel_patrol_base.imaging.kernels import between
+from pixel_patrol_base.imaging.kernels import split
 from pixel_patrol_base.imaging.stats import FloatArray, IntArray, lerp, percentile_plan
 
 SAMPLE = 1 << 16
@@ -39,6 +40,14 @@ _GATHER_CAP = 1 << 16
 _TINY = 1e-300  # below this width, a bin scale would overflow: gather instead
 
 
+def _span(m: int, fraction: float) -> tuple[int, int]:
+    """Positions in a sorted sample of ``m`` values that enclose the ``fraction``
+    quantile of all values with near certainty (either may lie outside the sample)."""
+    centre = fraction * (m - 1)
+    margin = 6.0 * math.sqrt(max(fraction * (1 - fraction), 1.0 / m) * m) + 2
+    return math.floor(centre - margin), math.ceil(centre + margin)
+
+
 def _bracket(
     sample: FloatArray, fraction: float, extent: tuple[float, float]
 ) -> tuple[float, float]:
@@ -50,10 +59,7 @@ def _bracket(
         extent: (min, max) of all values, used where the bracket reaches the sample's ends.
     """
     m = sample.size
-    centre = fraction * (m - 1)
-    margin = 6.0 * math.sqrt(max(fraction * (1 - fraction), 1.0 / m) * m) + 2
-    lo = math.floor(centre - margin)
-    hi = math.ceil(centre + margin)
+    lo, hi = _span(m, fraction)
     inner = [i for i in (lo, hi) if 0 <= i < m]
     part = np.partition(sample, inner) if inner else sample
     low = float(part[lo]) if lo >= 0 else extent[0]
@@ -68,12 +74,14 @@ def select(values: FloatArray, ranks: Sequence[int]) -> dict[int, float]:
 
 def _select(flat: FloatArray, wanted: list[int], depth: int = 0) -> dict[int, float]:
     """:func:`select` of 1D C-contiguous values, ``wanted`` sorted: a bracket from a
-    sample, then the same again on the values inside it, until few enough to partition.
+    sample, then the same again on the values gathered from it, until few enough to
+    partition.
 
-    Ties can leave most values inside a bracket (a JPEG's Sobel magnitudes, nine tenths
-    of them 0): the values inside are then bracketed again, without the ties at either
-    end, up to :data:`MAX_DEPTH` times, rather than handed to ``np.partition``, which is
-    slow on many equal values."""
+    Ties (a JPEG's Sobel magnitudes, nine tenths of them 0) fill a bracket far beyond
+    the share of the sample it spans: the values equal to its ends are then counted
+    rather than gathered (see :func:`split`), a rank among them is that end, and only
+    the values strictly inside are gathered, if a rank lies there. ``np.partition``,
+    the last step, is slow on many equal values too."""
     n = flat.size
     if n <= PARTITION_MAX or depth > MAX_DEPTH:
         part = np.partition(flat, wanted)
@@ -84,34 +92,22 @@ def _select(flat: FloatArray, wanted: list[int], depth: int = 0) -> dict[int, fl
         if rank in found:
             continue
         group = [r for r in wanted if r not in found and abs(r - rank) <= 1]
-        lo, hi = _bracket(sample, rank / (n - 1), (-math.inf, math.inf))
-        below, inside = between(flat, lo, hi)
-        local = [r - below for r in group]
-        if not all(0 <= k < inside.size for k in local):  # the sample misled: rare
+        fraction = rank / (n - 1)
+        lo, hi = _bracket(sample, fraction, (-math.inf, math.inf))
+        first, last = _span(sample.size, fraction)
+        cut = split(flat, lo, hi, (group[0], group[-1]), (last - first) * n // sample.size)
+        start = cut.below + cut.at_low
+        end = start + cut.inside
+        if not all(cut.below <= r < end + cut.at_high for r in group):  # the sample misled
             part = np.partition(flat, group)
             found.update((r, float(part[r])) for r in group)
-        elif lo == hi:
-            found.update((r, lo) for r in group)
-        else:
-            chosen = (_select if inside.size < n else _without_ends)(inside, local, depth + 1)
-            found.update((r, chosen[k]) for r, k in zip(group, local, strict=True))
-    return found
-
-
-def _without_ends(values: FloatArray, wanted: list[int], depth: int) -> dict[int, float]:
-    """:func:`_select` when a bracket kept every value: the values equal to the smallest
-    or the largest (ties, which a sample cannot split) are counted, and the rest are
-    selected from."""
-    low, high = float(values.min()), float(values.max())
-    at_low = int(np.count_nonzero(values == low))
-    at_high = int(np.count_nonzero(values == high))
-    found = {k: low for k in wanted if k < at_low}
-    found.update((k, high) for k in wanted if k >= values.size - at_high and k not in found)
-    rest = [k for k in wanted if k not in found]
-    if rest:
-        middle = np.ascontiguousarray(values[(values > low) & (values < high)])
-        chosen = _select(middle, [k - at_low for k in rest], depth)
-        found.update((k, chosen[k - at_low]) for k in rest)
+            continue
+        found.update((r, lo) for r in group if r < start)
+        found.update((r, hi) for r in group if r >= end)
+        local = [r - start for r in group if start <= r < end]
+        if local:
+            chosen = _select(cut.values, local, depth + 1)
+            found.update((k + start, chosen[k]) for k in local)
     return found
 
 

@@ -9,11 +9,11 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from pixel_patrol_base.imaging.kernels import (
-    between,
     jump_sums,
     quality_sums,
     ringing_sums,
     sobel_field,
+    split,
     windowed,
 )
 
@@ -165,17 +165,64 @@ def test_ringing_sums_equal_numpy(kind: str, rect: tuple[int, int, int, int]) ->
     _assert_sums(got_far, _sums(residual9[~close]))
 
 
-@pytest.mark.parametrize(
-    ("low", "high"),
-    [(-0.5, 0.25), (0.0, 0.0), (-0.0, 1.0), (-2.0, -0.0), (-np.inf, 0.1), (3.0, 3.0)],
-)
-def test_between_counts_and_gathers_like_numpy(low: float, high: float) -> None:
-    rng = np.random.default_rng(7)
-    values = np.concatenate([rng.normal(size=1003), np.zeros(9), -np.zeros(8), np.full(5, 3.0)])
+def _split_values(kind: str) -> np.ndarray:
+    rng = np.random.default_rng(len(kind))
+    if kind == "fractional":  # ties, and ±0.0 among them
+        values = np.concatenate([rng.normal(size=1003), np.zeros(9), -np.zeros(8), np.full(5, 3.0)])
+    elif kind == "integer":  # a JPEG's squared Sobel magnitudes: most 0 (some −0.0), few large
+        values = np.where(rng.random(5000) < 0.9, 0.0, np.round(rng.exponential(20.0, 5000)))
+        values[rng.random(values.size) < 0.3] *= -1.0
+    else:
+        values = np.full(int(kind), 0.5)
     rng.shuffle(values)
-    below, inside = between(values, low, high)
-    assert below == np.count_nonzero(values < low)
-    np.testing.assert_array_equal(inside, values[(values >= low) & (values <= high)])
+    return values
+
+
+SPLITS = [
+    # kind, low, high, wanted ranks, expected size of [low, high] without ties
+    ("fractional", 0.0, 3.0, (600, 601), 1000),  # few values: all gathered, ends too
+    ("fractional", 0.0, 3.0, (600, 601), 50),  # many: ends counted, others gathered
+    ("fractional", 0.0, 3.0, (530, 531), 50),  # the ranks are ties at the low end
+    ("fractional", -0.0, 3.0, (1020, 1021), 50),  # … at the high end
+    ("fractional", 0.0, 0.0, (530, 531), 1000),  # one tie: counted whatever its size
+    ("fractional", -0.5, 0.25, (400, 401), 50),  # many, no ties at the ends
+    ("fractional", -2.0, -0.0, (300, 300), 10),
+    ("fractional", -np.inf, 0.1, (5, 6), 10),
+    ("integer", 0.0, 16.0, (4500, 4501), 100),  # the ranks are ties at the low end …
+    ("integer", 0.0, 16.0, (4845, 4846), 100),  # … at the high end
+    ("integer", 0.0, 16.0, (4700, 4701), 100),  # strictly inside: the others gathered
+    ("integer", 0.0, 16.0, (4500, 4501), 10_000),  # as many as expected: all gathered
+    ("integer", -0.0, 0.0, (10, 11), 100),
+    ("0", 0.0, 1.0, (0, 0), 0),
+    ("1", 0.0, 1.0, (0, 0), 0),
+    ("1", 0.5, 0.5, (0, 0), 0),
+    ("1", 1.0, 2.0, (0, 0), 0),
+]
+
+
+@pytest.mark.parametrize(("kind", "low", "high", "wanted", "expected"), SPLITS)
+def test_split_counts_and_gathers_like_numpy(
+    kind: str, low: float, high: float, wanted: tuple[int, int], expected: int
+) -> None:
+    values = _split_values(kind)
+    closed = (values >= low) & (values <= high)
+    counted = low == high or np.count_nonzero(closed) > 2 * expected
+    cut = split(values, low, high, wanted, expected)
+    assert cut.below == np.count_nonzero(values < low)
+    if counted:
+        assert cut.at_low == np.count_nonzero(values == low)
+        assert cut.at_high == (np.count_nonzero(values == high) if high != low else 0)
+        kept = values[(values > low) & (values < high)]
+    else:
+        assert cut.at_low == cut.at_high == 0
+        kept = values[closed]
+    assert cut.inside == kept.size
+    start = cut.below + cut.at_low
+    if counted and not (wanted[0] < start + cut.inside and wanted[1] >= start):
+        assert cut.values.size == 0
+    else:  # the same values in the same order, signs of zeros included
+        np.testing.assert_array_equal(cut.values, kept)
+        np.testing.assert_array_equal(np.signbit(cut.values), np.signbit(kept))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -25,10 +25,24 @@ def _values(kind: str, n: int) -> np.ndarray:
         return np.where(rng.random(n) < 0.9, 0.0, np.round(rng.exponential(20.0, n)))
     if kind == "two-values":
         return np.where(rng.random(n) < 0.9, 0.0, 1e12)
+    if kind == "signed-zeros":  # ties of −0.0 and +0.0, fractional values above and below
+        zeros = np.where(rng.random(n) < 0.5, -0.0, 0.0)
+        return np.where(rng.random(n) < 0.8, zeros, rng.normal(size=n))
+    if kind == "fractional-ties":  # a few hundred distinct values, none an integer
+        return np.round(rng.normal(size=n) * 40) / 4 + 0.1
     return np.full(n, -2.5)
 
 
-KINDS = ["normal", "heavy-tail", "ties", "mostly-zero", "two-values", "constant"]
+KINDS = [
+    "normal",
+    "heavy-tail",
+    "ties",
+    "mostly-zero",
+    "two-values",
+    "signed-zeros",
+    "fractional-ties",
+    "constant",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -95,7 +109,7 @@ def test_trimmed_counts_drop_only_zero_ends() -> None:
     assert IntCounts(4, np.zeros(3, np.int64)).trimmed().counts.size == 0
 
 
-@pytest.mark.parametrize("kind", ["normal", "heavy-tail"])
+@pytest.mark.parametrize("kind", ["normal", "heavy-tail", "mostly-zero"])
 def test_a_misleading_sample_still_gives_exact_values(
     kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
