@@ -17,17 +17,21 @@ plane and a tile of it with its halo. A float position whose filter value is not
 
 Loops index row views from 0 up (numba then needs no check for negative indices, and
 indexing is faster than iterating over an array) and keep branches out of their
-bodies, so that they vectorise. Kernels never start
-threads: one job, one core.
+bodies, so that they vectorise. Kernels never start threads: one job, one core.
+
+numba is imported, and the kernels compiled or loaded from the cache, at the first call
+of a public kernel: importing this module, which every processor plugin does, costs
+nothing, so the processes that only need processor metadata (the CLI, the plan and merge
+jobs) never import numba.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -43,16 +47,45 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+_NUMBA_OPTIONS: dict[str, dict[str, Any]] = {}
+"""The kernels of this module, by name, and the numba options they are compiled with."""
+
+
 def _compiled(function: Callable[P, R]) -> Callable[P, R]:
-    """``function`` compiled by numba, cached on disk, without the GIL; division by zero
-    gives ±inf or NaN as in numpy."""
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+    """Marks ``function`` to be compiled by numba (see :func:`_compile_all`), cached on
+    disk, without the GIL; division by zero gives ±inf or NaN as in numpy."""
+    _NUMBA_OPTIONS[function.__name__] = {"cache": True, "nogil": True, "error_model": "numpy"}
+    return function
 
 
 def _summing(function: Callable[P, R]) -> Callable[P, R]:
     """:func:`_compiled`, with float sums that may be reassociated so that their loops
     vectorise (NaN and ±inf keep their meaning)."""
-    return numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})(function)
+    _compiled(function)
+    _NUMBA_OPTIONS[function.__name__]["fastmath"] = {"reassoc"}
+    return function
+
+
+@functools.cache
+def _compile_all() -> None:
+    """Replace every marked function of this module by its numba dispatcher, all before
+    any runs, so that kernels calling kernels find dispatchers when numba compiles them."""
+    import numba
+
+    scope = globals()
+    for name, options in _NUMBA_OPTIONS.items():
+        scope[name] = numba.njit(**options)(scope[name])
+
+
+def _public(function: Callable[P, R]) -> Callable[P, R]:
+    """A kernel's entry point: the first call compiles the kernels (:func:`_compile_all`)."""
+
+    @functools.wraps(function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        _compile_all()
+        return function(*args, **kwargs)
+
+    return call
 
 
 @_compiled
@@ -160,6 +193,7 @@ def _quality_float(work: WorkArray, rect: Rect, mscn: bool, constant9: float) ->
     return out
 
 
+@_public
 def quality_sums(work: WorkArray, rect: Rect, constant9: float | None) -> tuple[Sums, Sums, Sums]:
     """Sums of the 3×3 filters of ``raster-quality`` over ``rect``, in one sweep.
 
@@ -222,6 +256,7 @@ def _jumps(
     return out
 
 
+@_public
 def jump_sums(
     work: WorkArray, rect: Rect, limit: tuple[int, int], first: tuple[int, int], block: int
 ) -> tuple[float, int, float, int]:
@@ -267,6 +302,7 @@ def _sobel_field(work: WorkArray, rect: Rect) -> FloatArray:
     return out
 
 
+@_public
 def sobel_field(work: WorkArray, rect: Rect) -> FloatArray:
     """Squared Sobel magnitude Gx² + Gy² at the positions of ``rect`` (shape of ``rect``).
 
@@ -331,6 +367,7 @@ def _ringing(
     return out
 
 
+@_public
 def ringing_sums(
     work: WorkArray, rect: Rect, field: FloatArray, origin: tuple[int, int], threshold: float
 ) -> tuple[Sums, Sums]:
@@ -378,6 +415,7 @@ def _windowed(work: WorkArray, rect: Rect, window: FloatArray) -> tuple[int, Flo
     return n, out
 
 
+@_public
 def windowed(work: WorkArray, rect: Rect, window: FloatArray) -> FloatArray | None:
     """The pixels of ``rect``, non-finite ones set to the mean μ of the finite ones, minus
     μ, times ``window`` (the shape of ``rect``); ``None`` without finite pixels."""
@@ -447,6 +485,7 @@ class Split(NamedTuple):
     ends were counted and every wanted rank is among those."""
 
 
+@_public
 def split(
     values: FloatArray, low: float, high: float, wanted: tuple[int, int], expected: int
 ) -> Split:
@@ -484,6 +523,7 @@ def _count(flat: npt.NDArray[Any], low: int, size: int) -> npt.NDArray[np.int64]
     return even + odd
 
 
+@_public
 def count_values(flat: npt.NDArray[Any], low: int, high: int) -> npt.NDArray[np.int64]:
     """``counts[v − low]``: how many of ``flat`` equal ``v``, for ``v`` in [low, high].
 
