@@ -1,18 +1,21 @@
 """bioio's own answers for the commonest files, read without bioio's machinery.
 
-For a plain (non-OME) TIFF, which bioio reads with bioio-tifffile, and a single-frame
-PNG, JPEG, BMP or GIF, which it reads with bioio-imageio, the :mod:`.bioio_loader` takes
-the header and the pixels from here: the same tifffile and imageio calls those plugins
-make, and the same rules for axes and pixel sizes, without what bioio wraps around them
-(an xarray and a Dask graph per image, its dimension transform, the file opened up to six
-times). For a small image that wrapping costs more than decoding it, and importing bioio
-costs about a second per shard job, which a job holding only such files no longer pays.
+For a TIFF, which bioio reads with bioio-ome-tiff when it carries OME-XML and with
+bioio-tifffile otherwise, and for a single-frame PNG, JPEG, BMP or GIF, which it reads
+with bioio-imageio, the :mod:`.bioio_loader` takes the header and the pixels from here:
+the same tifffile, ome-types and imageio calls those plugins make, and the same rules for
+axes, pixel sizes, channel names and scene ids, without what bioio wraps around them (an
+xarray and a Dask graph per image, its dimension transform, the file opened and its
+OME-XML parsed several times). For a small image that wrapping costs more than decoding
+it, and importing bioio (with Dask, xarray and pandas) costs about a second per shard job,
+which a job holding only such files no longer pays.
 
-Only the plain cases are answered here. Anything else (an OME-TIFF, a MicroManager stack,
-axes outside ``TCZYXS``, a multi-frame or video file, a file that fails to open) gives
-``None``, and the loader asks bioio itself, so such files keep bioio's behaviour and its
-error messages. ``tests/loaders/test_bioio_direct.py`` checks file by file that both routes
-give the same header and the same pixels.
+Only the plain cases are answered here. Anything else (OME-XML that ome-types rejects or
+that bioio-ome-tiff would first rewrite, a MicroManager stack, axes outside ``TCZYXS``,
+sizes that disagree with the OME-XML, a multi-frame or video file, a file that fails to
+open) gives ``None``, and the loader asks bioio itself, so such files keep bioio's
+behaviour and its error messages. ``tests/loaders/test_bioio_direct.py`` checks file by
+file that both routes give the same header and the same pixels.
 """
 
 from __future__ import annotations
@@ -69,13 +72,16 @@ class DirectScene:
     """One image of a file, as its bioio reader describes it.
 
     ``axes`` and ``shape`` are the reader's own (before bioio's transform to
-    :data:`STANDARD_AXES`); ``pixel_sizes`` are bioio's ``PhysicalPixelSizes`` (Z, Y, X).
+    :data:`STANDARD_AXES`); ``pixel_sizes`` are bioio's ``PhysicalPixelSizes`` (Z, Y, X),
+    as the file states them.
     """
 
     axes: str
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
     pixel_sizes: tuple[float | None, float | None, float | None]
+    channel_names: Sequence[str] | None = None
+    """The reader's channel names (``None``: it invents them)."""
 
     @property
     def standard_axes(self) -> str:
@@ -103,6 +109,8 @@ class DirectFile:
 
     plugin: str
     scenes: tuple[DirectScene, ...]
+    ids: tuple[str, ...]
+    """bioio's scene ids, one per scene."""
 
     def read(self, index: int) -> np.ndarray:
         """The pixels of scene ``index``, in that scene's reader axes."""
@@ -126,49 +134,165 @@ def open_direct(path: Path, plugins: Sequence[str]) -> DirectFile | None:
     try:
         if plugins and plugins[0] == IMAGEIO_PLUGIN:
             return _ImageioFile.open(path)
-        # bioio tries bioio-ome-tiff first and passes over a TIFF without OME-XML, which
-        # _TiffFile.open declines to read.
-        if TIFF_PLUGIN in plugins and set(plugins[: plugins.index(TIFF_PLUGIN)]) <= {OME_PLUGIN}:
-            return _TiffFile.open(path)
+        if plugins and plugins[0] in (OME_PLUGIN, TIFF_PLUGIN):
+            return _open_tiff(path, plugins)
     except Exception as exc:  # bioio itself reads the file and reports any error
         logger.debug("'%s' is read through bioio: %s", path.name, exc)
     return None
 
 
+def _open_tiff(path: Path, plugins: Sequence[str]) -> DirectFile | None:
+    """A TIFF read the way the first of ``plugins`` that takes it would read it.
+
+    bioio offers a TIFF to bioio-ome-tiff only when it carries OME-XML, and otherwise to
+    the next plugin.
+    """
+    import tifffile
+
+    tif = tifffile.TiffFile(path, is_mmstack=False)
+    try:
+        # MicroManager stacks are read differently depending on how the file is opened.
+        if tif.is_micromanager or not tif.series:
+            opened: DirectFile | None = None
+        else:
+            first = next((p for p in plugins if p != OME_PLUGIN or tif.is_ome), None)
+            if first == OME_PLUGIN:
+                opened = _OmeTiffFile.open(tif)
+            elif first == TIFF_PLUGIN:
+                opened = _TiffFile.open(tif)
+            else:
+                opened = None
+    except Exception:
+        tif.close()
+        raise
+    if opened is None:
+        tif.close()
+    return opened
+
+
 class _TiffFile(DirectFile):
-    """A plain TIFF as bioio-tifffile reads it: one scene per tifffile series."""
+    """A TIFF as bioio-tifffile reads it: one scene per tifffile series."""
 
     plugin = TIFF_PLUGIN
 
     def __init__(self, tif: Any, scenes: tuple[DirectScene, ...]) -> None:
         self._tif = tif
         self.scenes = scenes
+        self.ids = tuple(_scene_id(i) for i in range(len(scenes)))
 
     @classmethod
-    def open(cls, path: Path) -> _TiffFile | None:
-        import tifffile
-
-        tif = tifffile.TiffFile(path, is_mmstack=False)
-        try:
-            # OME-XML goes to bioio-ome-tiff; MicroManager stacks are read differently
-            # depending on how the file is opened.
-            if tif.is_ome or tif.is_micromanager or not tif.series:
-                tif.close()
-                return None
-            scenes = tuple(_tiff_scene(tif, i) for i in range(len(tif.series)))
-        except Exception:
-            tif.close()
-            raise
+    def open(cls, tif: Any) -> _TiffFile | None:
+        """``tif`` (open, with series) as bioio-tifffile reads it; ``None`` when its axes
+        are not for here."""
+        scenes = [_tiff_scene(tif, i) for i in range(len(tif.series))]
         if any(s is None for s in scenes):
-            tif.close()
             return None
-        return cls(tif, scenes)  # type: ignore[arg-type]  # no None left
+        return cls(tif, tuple(s for s in scenes if s is not None))
 
     def read(self, index: int) -> np.ndarray:
         return np.asarray(self._tif.series[index].asarray())
 
     def close(self) -> None:
         self._tif.close()
+
+
+class _OmeTiffFile(DirectFile):
+    """An OME-TIFF as bioio-ome-tiff reads it: one scene per OME ``Image``, read from the
+    tifffile series of the same index and labelled with axes derived from the OME-XML."""
+
+    plugin = OME_PLUGIN
+
+    def __init__(
+        self, tif: Any, scenes: tuple[DirectScene, ...], ids: tuple[str, ...], expand: Any
+    ) -> None:
+        self._tif = tif
+        self.scenes = scenes
+        self.ids = ids
+        self._expand = expand
+
+    @classmethod
+    def open(cls, tif: Any) -> _OmeTiffFile | None:
+        """``tif`` (open, with OME-XML) as bioio-ome-tiff reads it; ``None`` when
+        bioio-ome-tiff would refuse it, rewrite its OME-XML first, or fail on it."""
+        import warnings
+
+        import ome_types
+
+        xml = tif.pages[0].description
+        if any(ref in xml for ref in _OLD_OME_SCHEMAS):
+            return None  # bioio-ome-tiff rewrites these schema references first
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # bioio's reading would warn the same
+            ome = ome_types.from_xml(xml)
+        if ome.binary_only or len(ome.images) > len(tif.series):
+            return None
+        ids = tuple(str(image.id) for image in ome.images)
+        if not ids or not all(i.startswith("Image") for i in ids):
+            return None  # bioio-ome-tiff renames such images first
+        described = [_ome_scene(tif, ome.images[i].pixels, i) for i in range(len(ids))]
+        if any(d is None for d in described):
+            return None
+        found = [d for d in described if d is not None]
+        return cls(tif, tuple(d[0] for d in found), ids, tuple(d[1] for d in found))
+
+    def read(self, index: int) -> np.ndarray:
+        return np.asarray(np.asarray(self._tif.series[index].asarray())[self._expand[index]])
+
+    def close(self) -> None:
+        self._tif.close()
+
+
+_OLD_OME_SCHEMAS = (
+    "www.openmicroscopy.org/Schemas/ome/2013-06",
+    "www.openmicroscopy.org/Schemas/OME/2012-03",
+)
+"""Schema references bioio-ome-tiff replaces before parsing (files written by old tools)."""
+
+
+def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[DirectScene, Any] | None:
+    """One OME image as bioio-ome-tiff sees it, and the index that expands tifffile's
+    array of it to those axes (``None`` when the two disagree).
+
+    The OME-XML's dimension order gives the axes (samples last, or as the channels when
+    there are as many samples as channels). tifffile's series gives the array and the
+    order of the axes it holds (its samples read as channels when the OME-XML has
+    channels but no samples); the axes it lacks come first, with the OME-XML's sizes,
+    which must then be 1.
+    """
+    channels = pixels.channels
+    n_samples = int(channels[0].samples_per_pixel or 0) if channels else 0
+    several = n_samples > 1
+    declared = list(pixels.dimension_order.value[::-1])
+    if several and "S" not in declared:
+        if len(channels) != n_samples:
+            declared.append("S")
+        else:
+            declared = [d for d in declared if d != "C"] + ["C"]
+    series = tif.series[index]
+    held = list(series.axes)
+    if "S" in held and "S" not in declared and "C" in declared and "C" not in held:
+        held = ["C" if d == "S" else d for d in held]
+    axes = [d for d in declared if d not in held] + [d for d in held if d in declared]
+    sizes = []
+    for axis in axes:
+        if axis == "C" and several:
+            sizes.append(len(channels))
+        elif axis == "S" and several:
+            sizes.append(n_samples)
+        else:
+            sizes.append(int(getattr(pixels, f"size_{axis.lower()}")))
+    expand = tuple(None if n == 1 else slice(None) for n in sizes)
+    shape = np.broadcast_to(np.empty((), np.uint8), series.shape)[expand].shape
+    if len(shape) != len(axes) or not _standard("".join(axes)):
+        return None
+    names = [c.name if c.name is not None else c.id for c in channels]
+    if len(names) != (shape[axes.index("C")] if "C" in axes else 1):
+        return None  # bioio-ome-tiff cannot label the channels: it fails on this image
+    sizes_zyx = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
+    scene = DirectScene(
+        "".join(axes), tuple(int(n) for n in shape), np.dtype(series.dtype), sizes_zyx, names
+    )
+    return scene, expand
 
 
 def read_tiff_series(path: Path, index: int) -> tuple[np.ndarray, str]:
@@ -246,6 +370,7 @@ class _ImageioFile(DirectFile):
         self._pixels = pixels
         shape = tuple(int(n) for n in pixels.shape)
         self.scenes = (DirectScene(axes, shape, pixels.dtype, (None, None, None)),)
+        self.ids = (_scene_id(0),)
 
     @classmethod
     def open(cls, path: Path) -> _ImageioFile | None:
@@ -282,6 +407,11 @@ def _imageio_axes(shape: tuple[int, ...]) -> str | None:
     if len(shape) == 4 and shape[-1] <= 4:
         return "TYXS"
     return None
+
+
+def _scene_id(index: int) -> str:
+    """bioio's id of scene ``index`` when the file has no ids of its own."""
+    return f"Image:{index}"
 
 
 def _standard(axes: str) -> bool:

@@ -255,7 +255,7 @@ class BioioLoader:
             several = len(direct.scenes) > 1
             try:
                 infos = [
-                    _direct_info(direct, i, _scene_id(i) if several else None)
+                    _direct_info(direct, i, direct.ids[i] if several else None)
                     for i in range(len(direct.scenes))
                 ]
             except Exception as exc:
@@ -354,7 +354,7 @@ def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> Im
 
 def _direct_info(direct: DirectFile, index: int, child_id: str | None) -> ImageInfo:
     scene = direct.scenes[index]
-    # bioio names no channel of these formats and reads no pyramid from them.
+    # bioio reads no pyramid from these formats.
     return _info(
         direct.plugin,
         child_id,
@@ -362,7 +362,7 @@ def _direct_info(direct: DirectFile, index: int, child_id: str | None) -> ImageI
         scene.standard_shape,
         scene.dtype,
         scene.pixel_sizes,
-        None,
+        scene.channel_names,
         1,
     )
 
@@ -399,17 +399,11 @@ def _info(
     )
 
 
-def _scene_id(index: int) -> str:
-    """bioio's id of scene ``index`` when the reader has no names for its scenes."""
-    return f"Image:{index}"
-
-
 def _direct_index(direct: DirectFile, child_id: str | None) -> int:
     if child_id is None:
         return 0
-    for index in range(len(direct.scenes)):
-        if _scene_id(index) == child_id:
-            return index
+    if child_id in direct.ids:
+        return direct.ids.index(child_id)
     raise ImageLoadError(f"no scene {child_id!r} in the file; process it again")
 
 
