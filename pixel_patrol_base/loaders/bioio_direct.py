@@ -82,6 +82,9 @@ class DirectScene:
     pixel_sizes: tuple[float | None, float | None, float | None]
     channel_names: Sequence[str] | None = None
     """The reader's channel names (``None``: it invents them)."""
+    pixel_size_units: tuple[str | None, str | None, str | None] | None = None
+    """Units of ``pixel_sizes`` (Z, Y, X) where the file states them (OME-XML); ``None``
+    for micrometres, which bioio's other TIFF and picture plugins report."""
 
     @property
     def standard_axes(self) -> str:
@@ -242,6 +245,16 @@ class _OmeTiffFile(DirectFile):
         self._tif.close()
 
 
+def ome_size_units(pixels: Any) -> tuple[str | None, str | None, str | None]:
+    """The units of an ome-types ``Pixels``' physical sizes (Z, Y, X)."""
+
+    def unit(value: Any) -> str | None:  # an ome-types UnitsLength, e.g. "nm"
+        return None if value is None else str(getattr(value, "value", value))
+
+    z, y, x = (getattr(pixels, f"physical_size_{a}_unit") for a in "zyx")
+    return unit(z), unit(y), unit(x)
+
+
 _OLD_OME_SCHEMAS = (
     "www.openmicroscopy.org/Schemas/ome/2013-06",
     "www.openmicroscopy.org/Schemas/OME/2012-03",
@@ -290,7 +303,12 @@ def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[DirectScene, Any] | N
         return None  # bioio-ome-tiff cannot label the channels: it fails on this image
     sizes_zyx = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
     scene = DirectScene(
-        "".join(axes), tuple(int(n) for n in shape), np.dtype(series.dtype), sizes_zyx, names
+        "".join(axes),
+        tuple(int(n) for n in shape),
+        np.dtype(series.dtype),
+        sizes_zyx,
+        names,
+        ome_size_units(pixels),
     )
     return scene, expand
 

@@ -20,7 +20,7 @@ import logging
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache, cached_property
 from importlib.metadata import entry_points
@@ -31,8 +31,15 @@ import numpy as np
 
 from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
-from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, plan_axes
-from pixel_patrol_base.loaders.bioio_direct import DirectFile, open_direct, read_tiff_series
+from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, harmonise_pixel_sizes, plan_axes
+from pixel_patrol_base.loaders.bioio_direct import (
+    OME_PLUGIN,
+    DirectFile,
+    DirectScene,
+    ome_size_units,
+    open_direct,
+    read_tiff_series,
+)
 from pixel_patrol_base.loaders.common import (
     channel_names_or_none,
     check_unchanged,
@@ -340,62 +347,47 @@ class BioioLoader:
 
 def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
     image.set_scene(scene)
-    return _info(
-        plugin,
-        child_id,
+    units = None
+    if plugin == OME_PLUGIN:  # sizes as the OME-XML states them, in its units
+        pixels = image.ome_metadata.images[image.current_scene_index].pixels
+        units = ome_size_units(pixels)
+    described = DirectScene(
         image.dims.order,
-        image.dims.shape,
-        image.dtype,
+        tuple(image.dims.shape),
+        np.dtype(image.dtype),
         image.physical_pixel_sizes,
         image.channel_names,
-        len(image.resolution_levels),
+        units,
     )
+    return _info(plugin, child_id, described, len(image.resolution_levels))
 
 
 def _direct_info(direct: DirectFile, index: int, child_id: str | None) -> ImageInfo:
-    scene = direct.scenes[index]
-    # bioio reads no pyramid from these formats.
-    return _info(
-        direct.plugin,
-        child_id,
-        scene.standard_axes,
-        scene.standard_shape,
-        scene.dtype,
-        scene.pixel_sizes,
-        scene.channel_names,
-        1,
+    return _info(direct.plugin, child_id, direct.scenes[index], 1)  # bioio reads no pyramid
+
+
+def _info(plugin: str, child_id: str | None, scene: DirectScene, levels: int) -> ImageInfo:
+    """The header of one scene from what bioio reports (see :class:`DirectScene`)."""
+    plan = plan_axes(scene.standard_axes, scene.standard_shape)
+    units = scene.pixel_size_units or ("µm", "µm", "µm")  # bioio's unit but for OME
+    sizes, unit = harmonise_pixel_sizes(
+        {
+            a: (v, u)
+            for a, v, u in zip("ZYX", scene.pixel_sizes, units, strict=True)
+            if a in plan.dim_order or a in "YX"
+        }
     )
-
-
-def _info(
-    plugin: str,
-    child_id: str | None,
-    axes: str,
-    shape: Sequence[int],
-    dtype: Any,
-    pixel_sizes: Sequence[float | None],
-    channel_names: Sequence[str] | None,
-    resolution_levels: int,
-) -> ImageInfo:
-    """The header of one scene from what bioio reports: its axes (TCZYX, S), pixel sizes
-    (Z, Y, X, in micrometres) and channel names."""
-    plan = plan_axes(axes, shape)
-    sizes = {
-        a: float(v)
-        for a, v in zip("ZYX", pixel_sizes, strict=True)
-        if v is not None and v > 0 and (a in plan.dim_order or a in "YX")
-    }
     return ImageInfo(
         child_id=child_id,
         dim_order=plan.dim_order,
         shape=plan.shape,
-        dtype=np.dtype(dtype).newbyteorder("=").name,
+        dtype=np.dtype(scene.dtype).newbyteorder("=").name,
         pixel_sizes=sizes,
-        pixel_size_unit="µm" if sizes else None,  # bioio reports sizes in micrometres
+        pixel_size_unit=unit if sizes else None,
         channel_names=channel_names_or_none(
-            channel_names, size_of(plan.dim_order, plan.shape, "C")
+            scene.channel_names, size_of(plan.dim_order, plan.shape, "C")
         ),
-        extra={"resolution_levels": resolution_levels, "format_reader": plugin},
+        extra={"resolution_levels": levels, "format_reader": plugin},
     )
 
 

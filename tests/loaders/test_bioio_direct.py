@@ -150,6 +150,11 @@ def test_edge_files_read_the_same_both_ways(
 def test_pixel_sizes_follow_the_resolution_unit(edge_files: dict[str, Path]) -> None:
     (info,) = get_loader("bioio").read_header(edge_files["cm.tif"])
     assert info.pixel_sizes == {"Y": pytest.approx(2.0), "X": pytest.approx(2.5)}
+    # OME-XML states its units (here X in nm, Y in the default µm): the X unit wins
+    (info,) = get_loader("bioio").read_header(edge_files["named.ome.tif"])
+    assert info.pixel_size_unit == "nm"
+    assert info.pixel_sizes == {"Y": pytest.approx(200.0), "X": pytest.approx(0.1)}
+    assert info.channel_names == ("DAPI", "GFP")
     (info,) = get_loader("bioio").read_header(edge_files["micron_imagej.tif"])
     assert info.pixel_sizes == {
         "Z": pytest.approx(0.7),
