@@ -68,7 +68,7 @@ _MICRONS_PER_UNIT: Mapping[Any, float] = {
 
 
 @dataclass(frozen=True)
-class DirectScene:
+class ReaderScene:
     """One image of a file, as its bioio reader describes it.
 
     ``axes`` and ``shape`` are the reader's own (before bioio's transform to
@@ -111,7 +111,7 @@ class DirectFile:
     """
 
     plugin: str
-    scenes: tuple[DirectScene, ...]
+    scenes: tuple[ReaderScene, ...]
     ids: tuple[str, ...]
     """bioio's scene ids, one per scene."""
 
@@ -178,7 +178,7 @@ class _TiffFile(DirectFile):
 
     plugin = TIFF_PLUGIN
 
-    def __init__(self, tif: Any, scenes: tuple[DirectScene, ...]) -> None:
+    def __init__(self, tif: Any, scenes: tuple[ReaderScene, ...]) -> None:
         self._tif = tif
         self.scenes = scenes
         self.ids = tuple(_scene_id(i) for i in range(len(scenes)))
@@ -206,7 +206,7 @@ class _OmeTiffFile(DirectFile):
     plugin = OME_PLUGIN
 
     def __init__(
-        self, tif: Any, scenes: tuple[DirectScene, ...], ids: tuple[str, ...], expand: Any
+        self, tif: Any, scenes: tuple[ReaderScene, ...], ids: tuple[str, ...], expand: Any
     ) -> None:
         self._tif = tif
         self.scenes = scenes
@@ -262,7 +262,7 @@ _OLD_OME_SCHEMAS = (
 """Schema references bioio-ome-tiff replaces before parsing (files written by old tools)."""
 
 
-def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[DirectScene, Any] | None:
+def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[ReaderScene, Any] | None:
     """One OME image as bioio-ome-tiff sees it, and the index that expands tifffile's
     array of it to those axes (``None`` when the two disagree).
 
@@ -302,7 +302,7 @@ def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[DirectScene, Any] | N
     if len(names) != (shape[axes.index("C")] if "C" in axes else 1):
         return None  # bioio-ome-tiff cannot label the channels: it fails on this image
     sizes_zyx = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
-    scene = DirectScene(
+    scene = ReaderScene(
         "".join(axes),
         tuple(int(n) for n in shape),
         np.dtype(series.dtype),
@@ -322,13 +322,13 @@ def read_tiff_series(path: Path, index: int) -> tuple[np.ndarray, str]:
         return np.asarray(series.asarray()), series.axes
 
 
-def _tiff_scene(tif: Any, index: int) -> DirectScene | None:
+def _tiff_scene(tif: Any, index: int) -> ReaderScene | None:
     series = tif.series[index]
     shape = tuple(int(n) for n in series.shape)
     axes = _tiff_axes(series.axes, shape)
     if not _standard(axes):
         return None
-    return DirectScene(axes, shape, np.dtype(series.dtype), _tiff_pixel_sizes(tif, index))
+    return ReaderScene(axes, shape, np.dtype(series.dtype), _tiff_pixel_sizes(tif, index))
 
 
 def _tiff_axes(axes: str, shape: tuple[int, ...]) -> str:
@@ -387,7 +387,7 @@ class _ImageioFile(DirectFile):
     def __init__(self, pixels: np.ndarray, axes: str) -> None:
         self._pixels = pixels
         shape = tuple(int(n) for n in pixels.shape)
-        self.scenes = (DirectScene(axes, shape, pixels.dtype, (None, None, None)),)
+        self.scenes = (ReaderScene(axes, shape, pixels.dtype, (None, None, None)),)
         self.ids = (_scene_id(0),)
 
     @classmethod

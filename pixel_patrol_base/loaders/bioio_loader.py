@@ -35,7 +35,7 @@ from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, harmonise_pixel_
 from pixel_patrol_base.loaders.bioio_direct import (
     OME_PLUGIN,
     DirectFile,
-    DirectScene,
+    ReaderScene,
     ome_size_units,
     open_direct,
     read_tiff_series,
@@ -351,7 +351,7 @@ def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> Im
     if plugin == OME_PLUGIN:  # sizes as the OME-XML states them, in its units
         pixels = image.ome_metadata.images[image.current_scene_index].pixels
         units = ome_size_units(pixels)
-    described = DirectScene(
+    described = ReaderScene(
         image.dims.order,
         tuple(image.dims.shape),
         np.dtype(image.dtype),
@@ -366,8 +366,8 @@ def _direct_info(direct: DirectFile, index: int, child_id: str | None) -> ImageI
     return _info(direct.plugin, child_id, direct.scenes[index], 1)  # bioio reads no pyramid
 
 
-def _info(plugin: str, child_id: str | None, scene: DirectScene, levels: int) -> ImageInfo:
-    """The header of one scene from what bioio reports (see :class:`DirectScene`)."""
+def _info(plugin: str, child_id: str | None, scene: ReaderScene, levels: int) -> ImageInfo:
+    """The header of one scene from what bioio reports (see :class:`ReaderScene`)."""
     plan = plan_axes(scene.standard_axes, scene.standard_shape)
     units = scene.pixel_size_units or ("µm", "µm", "µm")  # bioio's unit but for OME
     sizes, unit = harmonise_pixel_sizes(

@@ -81,8 +81,8 @@ def edge_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with tifffile.TiffFile(d / "bad_xml.ome.tif") as tif:
         xml = tif.pages[0].description
     # a negative pixel size: ome-types refuses the OME-XML, tifffile does not mind it
-    tifffile.tiffcomment(d / "bad_xml.ome.tif", xml.replace("<Pixels ",
-                                                           '<Pixels PhysicalSizeX="-1" '))  # fmt: skip
+    bad = xml.replace("<Pixels ", '<Pixels PhysicalSizeX="-1" ')
+    tifffile.tiffcomment(d / "bad_xml.ome.tif", bad)
     iio.imwrite(d / "grey_alpha.png", _u8(20, 30, 2))
     iio.imwrite(d / "rgba.png", _u8(20, 30, 4))
     iio.imwrite(d / "u16.png", _u16(20, 30))
