@@ -1,6 +1,7 @@
 """Benchmark image processing through the real pipeline (issue 3).
 
     python bench/bench_images.py [--files 1000] [--loader bioio] [--dest DIR] [--skip-large]
+                                 [--repeat N]
 
 Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs, some
 5-plane Z stacks, some 8-bit PNG and JPEG; about 2 GB) and measures, in one run:
@@ -17,7 +18,10 @@ Each run prints its wall time, CPU seconds (the whole process tree), MB/s, peak 
 the largest process, and for the pipeline runs the CPU seconds of each processor (from
 the report footer). Ratios compare with the floor measured in the same run; the
 previous tool's figures on a similar set (55 s wall, 78 CPU s on 2 cores, from the
-issue) are shown for context. Not a test: it asserts only that every file has a row.
+issue) are shown for context. With ``--repeat N`` the floor and the two pipeline runs are
+repeated N times, interleaved, and the medians are reported with their spread: this
+shared machine's speed drifts by 10-20% from one minute to the next. Not a test: it
+asserts only that every file has a row.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +86,10 @@ def generate(dest: Path, n_files: int) -> int:
     return sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
 
 
-def _floor_one(path: str) -> int:
-    """Read one file and compute the floor's statistics; returns its pixel count."""
+def _floor_one(path: str) -> float:
+    """Read one file and compute the floor's statistics; returns the worker's peak RSS (MB)."""
+    import resource
+
     if path.endswith((".tif", ".tiff")):
         import tifffile
 
@@ -95,26 +102,25 @@ def _floor_one(path: str) -> int:
     image.mean()
     image.std()
     np.histogram(image, bins=256, range=(float(low), float(high)))
-    return int(image.size)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _children_usage() -> tuple[float, float]:
+def _children_cpu() -> float:
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_floor(data: Path, workers: int) -> Run:
-    """The floor, in ``workers`` processes (a fresh pool, so its RSS is its own)."""
+    """The floor, in ``workers`` processes (a fresh pool; RSS as its workers report it)."""
     files = sorted(str(p) for p in data.rglob("*") if p.is_file() and not p.name.startswith("."))
-    cpu0, _ = _children_usage()
+    cpu0 = _children_cpu()
     started = time.perf_counter()
     with ProcessPoolExecutor(workers) as pool:
-        list(pool.map(_floor_one, files, chunksize=16))
+        rss = max(pool.map(_floor_one, files, chunksize=16))
     wall = time.perf_counter() - started
-    cpu1, rss = _children_usage()
-    return Run("floor (numpy read + stats + hist)", wall, cpu1 - cpu0, rss, {})
+    return Run("floor (numpy read + stats + hist)", wall, _children_cpu() - cpu0, rss, {})
 
 
 def run_pipeline(name: str, args: list[str]) -> Run:
@@ -139,6 +145,25 @@ def run_pipeline(name: str, args: list[str]) -> Run:
         usage.ru_maxrss / 1024,
         dict(timings.get("processor_cpu_s", {})),
         float(timings.get("process_cpu_s", 0.0)),
+    )
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run of median CPU time, with the median wall time and the largest peak RSS."""
+    middle = sorted(runs, key=lambda run: run.cpu_s)[len(runs) // 2]
+    return replace(
+        middle,
+        wall_s=statistics.median(run.wall_s for run in runs),
+        peak_rss_mb=max(run.peak_rss_mb for run in runs),
+    )
+
+
+def spread(runs: list[Run]) -> str:
+    """Range of wall and CPU seconds over repeated runs."""
+    walls, cpus = [r.wall_s for r in runs], [r.cpu_s for r in runs]
+    return (
+        f"{runs[0].name}: wall {min(walls):.1f}-{max(walls):.1f} s, "
+        f"CPU {min(cpus):.1f}-{max(cpus):.1f} s over {len(runs)} runs"
     )
 
 
@@ -186,6 +211,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--dest", type=Path, help="dataset folder (kept; reused when complete)")
     parser.add_argument("--skip-large", action="store_true", help="skip the 1.5 GiB image")
+    parser.add_argument("--repeat", type=int, default=1, help="report medians of N runs")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="pp-bench-images-"))
     data = args.dest or scratch / "data"
@@ -198,23 +224,33 @@ def main() -> None:
             f"{time.perf_counter() - started:.0f} s; loader {args.loader}, "
             f"{args.workers} workers"
         )
-        floor = run_floor(data, args.workers)
         common = ["-l", args.loader, "--max-workers", str(args.workers), "--clean"]
         pair_only = ["--processors-include", "raster-basic,raster-histogram"]
-        pair = run_pipeline(
-            "pipeline: raster-basic + raster-histogram",
-            [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
-        )
-        default = run_pipeline(
-            "pipeline: default processors (all five)",
-            [str(data), "-o", str(scratch / "all.parquet"), *common],
-        )
+        repeats: list[tuple[Run, Run, Run]] = []
+        for _ in range(max(1, args.repeat)):
+            repeats.append(
+                (
+                    run_floor(data, args.workers),
+                    run_pipeline(
+                        "pipeline: raster-basic + raster-histogram",
+                        [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
+                    ),
+                    run_pipeline(
+                        "pipeline: default processors (all five)",
+                        [str(data), "-o", str(scratch / "all.parquet"), *common],
+                    ),
+                )
+            )
+        floor, pair, default = (median_run([r[i] for r in repeats]) for i in range(3))
         import polars as pl
 
         rows = pl.scan_parquet(scratch / "all.parquet").filter(pl.col("obs_level") == 0)
         files_with_rows = rows.select(pl.col("path").n_unique()).collect().item()
         assert files_with_rows == args.files, (files_with_rows, args.files)
         _print([floor, pair, default], megabytes, floor)
+        if len(repeats) > 1:
+            for i in range(3):
+                print("  " + spread([r[i] for r in repeats]))
         print(
             f"basic + histogram throughput / floor throughput = "
             f"{floor.wall_s / pair.wall_s:.2f} (target ≥ 0.5)"
@@ -222,7 +258,8 @@ def main() -> None:
         print(
             f"default processors: {default.wall_s / PREVIOUS_TOOL_WALL_S:.2f} of the previous "
             f"tool's wall time and {default.cpu_s / PREVIOUS_TOOL_CPU_S:.2f} of its CPU time "
-            f"(target < 0.25; its figures come from the issue, not from this run)"
+            f"(target < 0.25; its figures come from the issue, not from this run); "
+            f"its CPU time is {default.cpu_s / floor.cpu_s:.2f} × the floor's"
         )
         if not args.skip_large:
             large_dir = scratch / "large"
