@@ -1,7 +1,7 @@
 """Benchmark image processing through the real pipeline (issue 3).
 
     python bench/bench_images.py [--files 1000] [--loader bioio] [--dest DIR] [--skip-large]
-                                 [--repeat N]
+                                 [--repeat N] [--previous-tool EXE]
 
 Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs, some
 5-plane Z stacks, some 8-bit PNG and JPEG; about 2 GB) and measures, in one run:
@@ -16,12 +16,16 @@ Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs,
 
 Each run prints its wall time, CPU seconds (the whole process tree), MB/s, peak RSS of
 the largest process, and for the pipeline runs the CPU seconds of each processor (from
-the report footer). Ratios compare with the floor measured in the same run; the
-previous tool's figures on a similar set (55 s wall, 78 CPU s on 2 cores, from the
-issue) are shown for context. With ``--repeat N`` the floor and the two pipeline runs are
-repeated N times, interleaved, and the medians are reported with their spread: this
-shared machine's speed drifts by 10-20% from one minute to the next. Not a test: it
-asserts only that every file has a row.
+the report footer). Ratios compare with the floor measured in the same run. The default
+run is compared with the previous tool: with ``--previous-tool EXE`` (PixelPatrol 1.0.1's
+``pixel-patrol``, which needs Python >= 3.12:
+``uv venv --python 3.12 /tmp/pp101 && uv pip install --python /tmp/pp101/bin/python
+pixel-patrol==1.0.1``) it is run on the same files with its default processors in the same
+run; otherwise its figures from the issue (55 s wall, 78 CPU s on 2 cores) are used.
+
+``--repeat N`` repeats every run N times, interleaved, and reports the medians and their
+spread: this shared machine's speed drifts by 10-20% from one minute to the next. Not a
+test: it asserts only that every file has a row.
 """
 
 from __future__ import annotations
@@ -123,29 +127,43 @@ def run_floor(data: Path, workers: int) -> Run:
     return Run("floor (numpy read + stats + hist)", wall, _children_cpu() - cpu0, rss, {})
 
 
+def run_command(name: str, command: list[str]) -> tuple[float, float, float]:
+    """Run ``command``; (wall s, CPU s and peak RSS MB of its whole process tree)."""
+    with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a chatty tool can't block
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        if status != 0:
+            log.seek(0)
+            raise SystemExit(f"{name} failed:\n{log.read()[-3000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
 def run_pipeline(name: str, args: list[str]) -> Run:
     """``pixel-patrol process ...`` as a child process; CPU and RSS of its whole tree."""
     command = [sys.executable, "-m", "pixel_patrol_base.cli", "process", *args]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    stdout, stderr = proc.communicate()
-    if status != 0:
-        raise SystemExit(f"{name} failed:\n{stdout}\n{stderr[-3000:]}")
-    output = Path(args[args.index("-o") + 1])
+    wall, cpu, rss = run_command(name, command)
     from pixel_patrol_base.report import read_metadata
 
-    timings = read_metadata(output).timings
-    cpu = usage.ru_utime + usage.ru_stime
+    timings = read_metadata(Path(args[args.index("-o") + 1])).timings
     return Run(
         name,
         wall,
         cpu,
-        usage.ru_maxrss / 1024,
+        rss,
         dict(timings.get("processor_cpu_s", {})),
         float(timings.get("process_cpu_s", 0.0)),
     )
+
+
+def run_previous(executable: str, data: Path, output: Path, workers: int) -> Run:
+    """The previous tool (PixelPatrol 1.0.1's ``pixel-patrol``) with its default processors."""
+    name = "previous tool (PixelPatrol 1.0.1)"
+    command = [executable, "process", str(data), "-o", str(output), "-l", "bioio"]
+    output.unlink(missing_ok=True)
+    wall, cpu, rss = run_command(name, [*command, "--max-workers", str(workers)])
+    return Run(name, wall, cpu, rss, {})
 
 
 def median_run(runs: list[Run]) -> Run:
@@ -212,6 +230,11 @@ def main() -> None:
     parser.add_argument("--dest", type=Path, help="dataset folder (kept; reused when complete)")
     parser.add_argument("--skip-large", action="store_true", help="skip the 1.5 GiB image")
     parser.add_argument("--repeat", type=int, default=1, help="report medians of N runs")
+    parser.add_argument(
+        "--previous-tool",
+        metavar="EXE",
+        help="PixelPatrol 1.0.1's pixel-patrol executable, measured in the same run",
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="pp-bench-images-"))
     data = args.dest or scratch / "data"
@@ -226,40 +249,48 @@ def main() -> None:
         )
         common = ["-l", args.loader, "--max-workers", str(args.workers), "--clean"]
         pair_only = ["--processors-include", "raster-basic,raster-histogram"]
-        repeats: list[tuple[Run, Run, Run]] = []
+        repeats: list[list[Run]] = []
         for _ in range(max(1, args.repeat)):
-            repeats.append(
-                (
-                    run_floor(data, args.workers),
-                    run_pipeline(
-                        "pipeline: raster-basic + raster-histogram",
-                        [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
-                    ),
-                    run_pipeline(
-                        "pipeline: default processors (all five)",
-                        [str(data), "-o", str(scratch / "all.parquet"), *common],
-                    ),
-                )
-            )
-        floor, pair, default = (median_run([r[i] for r in repeats]) for i in range(3))
+            runs = [
+                run_floor(data, args.workers),
+                run_pipeline(
+                    "pipeline: raster-basic + raster-histogram",
+                    [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
+                ),
+                run_pipeline(
+                    "pipeline: default processors (all five)",
+                    [str(data), "-o", str(scratch / "all.parquet"), *common],
+                ),
+            ]
+            if args.previous_tool:
+                previous_out = scratch / "previous.parquet"
+                runs.append(run_previous(args.previous_tool, data, previous_out, args.workers))
+            repeats.append(runs)
+        medians = [median_run([r[i] for r in repeats]) for i in range(len(repeats[0]))]
+        floor, pair, default = medians[:3]
         import polars as pl
 
         rows = pl.scan_parquet(scratch / "all.parquet").filter(pl.col("obs_level") == 0)
         files_with_rows = rows.select(pl.col("path").n_unique()).collect().item()
         assert files_with_rows == args.files, (files_with_rows, args.files)
-        _print([floor, pair, default], megabytes, floor)
+        _print(medians, megabytes, floor)
         if len(repeats) > 1:
-            for i in range(3):
+            for i in range(len(medians)):
                 print("  " + spread([r[i] for r in repeats]))
         print(
             f"basic + histogram throughput / floor throughput = "
             f"{floor.wall_s / pair.wall_s:.2f} (target ≥ 0.5)"
         )
+        if args.previous_tool:
+            previous, source = medians[3], "measured in this run"
+        else:
+            previous = Run("previous", PREVIOUS_TOOL_WALL_S, PREVIOUS_TOOL_CPU_S, 0.0, {})
+            source = "figures from the issue, not from this run"
         print(
-            f"default processors: {default.wall_s / PREVIOUS_TOOL_WALL_S:.2f} of the previous "
-            f"tool's wall time and {default.cpu_s / PREVIOUS_TOOL_CPU_S:.2f} of its CPU time "
-            f"(target < 0.25; its figures come from the issue, not from this run); "
-            f"its CPU time is {default.cpu_s / floor.cpu_s:.2f} × the floor's"
+            f"default processors: {default.wall_s / previous.wall_s:.2f} of the previous "
+            f"tool's wall time and {default.cpu_s / previous.cpu_s:.2f} of its CPU time "
+            f"(target < 0.25; {source}); its CPU time is "
+            f"{default.cpu_s / floor.cpu_s:.2f} × the floor's"
         )
         if not args.skip_large:
             large_dir = scratch / "large"
