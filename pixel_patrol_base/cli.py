@@ -410,14 +410,39 @@ def run_process(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- main
 
 
+class _Interrupts:
+    """Ctrl-C: raises KeyboardInterrupt as Python does, and remembers that it came.
+
+    Python raises KeyboardInterrupt in whatever the main thread runs at that instant; when
+    that is an object's finaliser, the exception is printed and dropped, and the run would
+    go on to exit 0. The flag makes such a run end as interrupted all the same.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.received = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
     args.log_handler = _setup_logging(args.verbose)
     handler: Handler = args.handler
+    interrupts = _Interrupts()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, interrupts) if main_thread else None
     try:
-        return handler(args)
+        status = handler(args)
+        if interrupts.received:
+            raise KeyboardInterrupt
+        return status
     except InvalidInputError as exc:
         print(_error_line(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -427,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 if __name__ == "__main__":
