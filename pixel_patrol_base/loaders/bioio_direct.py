@@ -88,8 +88,10 @@ class ReaderScene:
 
     @property
     def standard_axes(self) -> str:
-        """The axes bioio presents the image in."""
-        return STANDARD_AXES + "S" if "S" in self.axes else STANDARD_AXES
+        """The axes bioio presents the image in: any others (mosaic tiles, ``M``) first,
+        then ``TCZYX``, then ``S`` when the reader has samples."""
+        others = "".join(a for a in self.axes if a not in STANDARD_AXES + "S")
+        return others + STANDARD_AXES + ("S" if "S" in self.axes else "")
 
     @property
     def standard_shape(self) -> tuple[int, ...]:
@@ -282,9 +284,7 @@ def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[ReaderScene, Any] | N
         else:
             declared = [d for d in declared if d != "C"] + ["C"]
     series = tif.series[index]
-    held = list(series.axes)
-    if "S" in held and "S" not in declared and "C" in declared and "C" not in held:
-        held = ["C" if d == "S" else d for d in held]
+    held = list(samples_as_channels(series.axes, "S" in declared))  # OME always has C
     axes = [d for d in declared if d not in held] + [d for d in held if d in declared]
     sizes = []
     for axis in axes:
@@ -311,6 +311,14 @@ def _ome_scene(tif: Any, pixels: Any, index: int) -> tuple[ReaderScene, Any] | N
         ome_size_units(pixels),
     )
     return scene, expand
+
+
+def samples_as_channels(axes: str, samples_declared: bool) -> str:
+    """tifffile's axes of an OME-TIFF series as bioio-ome-tiff labels them: the samples
+    axis is read as the channels when the OME-XML declares channels but no samples."""
+    if "S" in axes and not samples_declared and "C" not in axes:
+        return axes.replace("S", "C")
+    return axes
 
 
 def read_tiff_series(path: Path, index: int) -> tuple[np.ndarray, str]:

@@ -34,11 +34,13 @@ from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
 from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, harmonise_pixel_sizes, plan_axes
 from pixel_patrol_base.loaders.bioio_direct import (
     OME_PLUGIN,
+    TIFF_PLUGIN,
     DirectFile,
     ReaderScene,
     ome_size_units,
     open_direct,
     read_tiff_series,
+    samples_as_channels,
 )
 from pixel_patrol_base.loaders.common import (
     channel_names_or_none,
@@ -78,10 +80,9 @@ OPTIONAL_PLUGINS = frozenset({"bioio-nd2", "bioio-czi", "bioio-lif", "bioio-ome-
 
 _PLANE_AXES = frozenset("YXS")
 """bioio axes that one decoded plane spans."""
-_CHUNKED_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
-"""Plugins that take ``chunk_dims``: asked for one chunk per Y-X plane."""
-_TIFF_PLUGINS = frozenset({"bioio-ome-tiff", "bioio-tifffile"})
-"""Plugins whose whole-image read is a tifffile series read (see ``_BioioHandle._decode``)."""
+_TIFF_PLUGINS = frozenset({OME_PLUGIN, TIFF_PLUGIN})
+"""Plugins whose whole-image read is a tifffile series read (see ``_BioioHandle._decode``);
+they take ``chunk_dims`` and are asked for one chunk per Y-X plane."""
 
 
 @cache
@@ -177,7 +178,7 @@ def open_bioimage(path: Path) -> tuple[Any, str]:
             if probe is not None and not probe(path):
                 answers.append(f"{plugin}: not this flavour")
                 continue
-            kwargs: dict[str, Any] = {"chunk_dims": "YX"} if plugin in _CHUNKED_PLUGINS else {}
+            kwargs: dict[str, Any] = {"chunk_dims": "YX"} if plugin in _TIFF_PLUGINS else {}
             with _quiet_ome_types():
                 image = BioImage(path, reader=_reader_class(plugin), **kwargs)
             return image, plugin
@@ -465,13 +466,10 @@ class _BioioHandle:
             # them), without the xarray and the Dask graph they wrap around them: those
             # cost more than decoding a small image.
             block, axes = read_tiff_series(self.path, reader.current_scene_index)
-            if self.plugin == "bioio-tifffile":
+            if self.plugin == TIFF_PLUGIN:
                 return block, reader.dims.order  # tifffile's axes with guesses for Q and I
-            # bioio-ome-tiff labels the series with tifffile's axes, samples being read as
-            # channels when the OME-XML declares channels but no samples.
-            if "S" in axes and "S" not in self.axes and "C" not in axes:
-                axes = axes.replace("S", "C")
-            return block, axes
+            # bioio-ome-tiff labels the series with tifffile's axes (see samples_as_channels)
+            return block, samples_as_channels(axes, "S" in self.axes)
         return np.asarray(reader.data), reader.dims.order
 
     def close(self) -> None:

@@ -212,3 +212,17 @@ def test_tiff_reads_equal_the_plugins_own_data(
             m.setattr(bioio_loader, "_TIFF_PLUGINS", frozenset())
             plugins_own = _read(path)
         _assert_same(decoded, plugins_own)
+
+
+def test_bioio_axes_outside_tczyxs_are_kept_first() -> None:
+    # A BioImage that keeps mosaic tiles reports MTCZYX: the header must keep M, as
+    # plan_axes on bioio's own dims would, not drop it.
+    from pixel_patrol_base.loaders.bioio_direct import ReaderScene, samples_as_channels
+
+    scene = ReaderScene("MTCZYX", (4, 1, 2, 1, 8, 9), np.dtype("uint8"), (None, None, None))
+    assert scene.standard_axes == "MTCZYX"
+    assert scene.standard_shape == (4, 1, 2, 1, 8, 9)
+    assert ReaderScene("YXS", (8, 9, 3), np.dtype("uint8"), (None,) * 3).standard_axes == "TCZYXS"
+    assert samples_as_channels("YXS", samples_declared=False) == "YXC"
+    assert samples_as_channels("YXS", samples_declared=True) == "YXS"
+    assert samples_as_channels("CYXS", samples_declared=False) == "CYXS"
