@@ -144,7 +144,7 @@ def run_pipeline(name: str, args: list[str]) -> Run:
     """``pixel-patrol process ...`` as a child process; CPU and RSS of its whole tree."""
     command = [sys.executable, "-m", "pixel_patrol_base.cli", "process", *args]
     wall, cpu, rss = run_command(name, command)
-    from pixel_patrol_base.report import read_metadata
+    from pixel_patrol_base.table.footer import read_metadata
 
     timings = read_metadata(Path(args[args.index("-o") + 1])).timings
     return Run(

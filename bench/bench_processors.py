@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from pixel_patrol_base.contracts import ImageInfo, Processor
 from pixel_patrol_base.imaging.engine import process_image
-from pixel_patrol_base.plugins import get_processor
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor
+from pixel_patrol_base.plugins.registry import get_processor
 
 SIDE = 1024
 IDS = ("raster-basic", "raster-histogram", "thumbnail", "raster-quality", "raster-compression")

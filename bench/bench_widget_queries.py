@@ -23,9 +23,9 @@ import time
 
 import duckdb
 
-from pixel_patrol_base import widgets as pw
 from pixel_patrol_base.processors.compression import NAMES as COMPRESSION_NAMES
 from pixel_patrol_base.processors.quality import NAMES as QUALITY_NAMES
+from pixel_patrol_base.viewing import widgets as pw
 
 QUALITY = QUALITY_NAMES + COMPRESSION_NAMES
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_base.errors import PathError
-from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.pipeline.run import layout
 from pixel_patrol_base.project import (
     Project,
     check_output_writable,
@@ -42,7 +42,7 @@ from pixel_patrol_base.settings import (
 if TYPE_CHECKING:
     import polars as pl
 
-    from pixel_patrol_base.report import ProjectMetadata
+    from pixel_patrol_base.table.footer import ProjectMetadata
 
 __all__ = [
     "Project",
@@ -142,8 +142,8 @@ def _unchanged_summary(config: Mapping[str, Any], workdir: Path) -> dict[str, An
     """The last run's summary when its config, files and output are all unchanged."""
     import json
 
-    from pixel_patrol_base.pipeline.config import config_fingerprint
-    from pixel_patrol_base.pipeline.planning import make_plan
+    from pixel_patrol_base.pipeline.plan.planner import make_plan
+    from pixel_patrol_base.pipeline.run.config import config_fingerprint
 
     try:
         last = json.loads(layout.summary_file(workdir).read_text("utf-8"))
@@ -236,9 +236,9 @@ def process_files(
         WorkflowError: when the workflow failed (the message points to the log).
         ReportValidationError: when the merged rows violate the column catalog.
     """
-    from pixel_patrol_base.pipeline.config import build_config, plugin_versions, write_config
-    from pixel_patrol_base.pipeline.lock import RunLock
-    from pixel_patrol_base.pipeline.runner import run_workflow
+    from pixel_patrol_base.pipeline.run.config import build_config, plugin_versions, write_config
+    from pixel_patrol_base.pipeline.run.lock import RunLock
+    from pixel_patrol_base.pipeline.run.runner import run_workflow
 
     started = time.perf_counter()
     settings = resolve_settings(
@@ -260,7 +260,7 @@ def process_files(
         scheduler=scheduler if scheduler is not None else _active_dask_scheduler(),
     )
     if settings.scheduler is not None:
-        from pixel_patrol_base.pipeline.scheduler import check_scheduler
+        from pixel_patrol_base.pipeline.run.scheduler import check_scheduler
 
         check_scheduler(settings.scheduler)
     check_output_writable(project.output_path)
@@ -301,7 +301,7 @@ def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
     Raises:
         NotAReportError: when ``src`` is missing, not Parquet, or not a PixelPatrol table.
     """
-    from pixel_patrol_base.report import load_report
+    from pixel_patrol_base.table.footer import load_report
 
     return load_report(src)
 
@@ -343,8 +343,8 @@ def view(
         PortInUseError: when ``port`` is already taken.
         ViewerStartError: when Streamlit fails to start.
     """
-    from pixel_patrol_base.view import view as run_view
-    from pixel_patrol_base.view_options import ViewOptions
+    from pixel_patrol_base.viewing.options import ViewOptions
+    from pixel_patrol_base.viewing.serve import view as run_view
 
     options = ViewOptions(
         group_col, filter_by, dimensions, widgets_excluded, is_show_significance, palette
@@ -371,6 +371,6 @@ def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
         EmbeddedDataTooLargeError: when ``data`` is too large for a single file.
         OutputError: when ``output`` cannot be written.
     """
-    from pixel_patrol_base.static_viewer import build_viewer as write_viewer
+    from pixel_patrol_base.viewing.static import build_viewer as write_viewer
 
     return write_viewer(output, data=data)

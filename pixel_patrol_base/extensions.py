@@ -5,7 +5,7 @@ extension (``ome.tif``, ``nii.gz``) that counts as one; some formats are folders
 (``zarr``, ``ome.zarr``) that are listed as one entry rather than walked into.
 
 What does not belong here: which loader reads which extension (see the plugins), and
-walking folders (see :mod:`pixel_patrol_base.pipeline.discovery`). This module imports
+walking folders (see :mod:`pixel_patrol_base.pipeline.plan.discovery`). This module imports
 only the standard library and :mod:`pixel_patrol_base.errors`, so the CLI can use it
 without starting anything heavy.
 """

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base import plugins
-from pixel_patrol_base.catalog import AXES
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.extensions import normalize_extension
+from pixel_patrol_base.table.catalog import AXES
 
 ProgressCallback = Callable[[int, int], None]
 

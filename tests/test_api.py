@@ -35,7 +35,7 @@ from pixel_patrol_base.errors import (
     SettingsError,
     UnknownPluginError,
 )
-from pixel_patrol_base.report import ProjectMetadata
+from pixel_patrol_base.table.footer import ProjectMetadata
 
 NO_PROCESSORS: set[str] = set()
 

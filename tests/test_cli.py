@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from pixel_patrol_base import __version__, api, catalog
-from pixel_patrol_base.cli import summary_line
-from pixel_patrol_base.progress import ProgressBar
+from pixel_patrol_base import __version__, api
+from pixel_patrol_base.cli.process import summary_line
+from pixel_patrol_base.cli.progress import ProgressBar
+from pixel_patrol_base.table import catalog
 
 SUMMARY_RE = re.compile(
     r"^pixel-patrol: (?P<found>\d+) files found, (?P<images>\d+) images, "

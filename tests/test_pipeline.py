@@ -22,8 +22,8 @@ from pipeline_helpers import TREE_FILES, build_tree, deadline, sorted_table
 
 from pixel_patrol_base import api
 from pixel_patrol_base.errors import RunLockedError
-from pixel_patrol_base.pipeline.lock import RunLock
-from pixel_patrol_base.report import ProjectMetadata
+from pixel_patrol_base.pipeline.run.lock import RunLock
+from pixel_patrol_base.table.footer import ProjectMetadata
 
 pytestmark = pytest.mark.slow
 

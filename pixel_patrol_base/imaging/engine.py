@@ -3,7 +3,7 @@
 Call graph::
 
     process_image
-      ├─ Layout(image, slice_size)            leaf grid and rows (layout.py)
+      ├─ Layout(image, slice_size)            leaf grid and rows (blocks.py)
       ├─ _run_leaves(array)                   every wanted leaf, read once
       │    ├─ _leaf_blocks                    in memory, or batched block reads
       │    └─ _measure_leaf                   all processors in lockstep, pass by pass,
@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pixel_patrol_base.catalog import Levels
-from pixel_patrol_base.contracts import ImageInfo, Processor, TileVisitor
-from pixel_patrol_base.imaging.layout import SPATIAL_AXES, ImageContext, Layout, Leaf, RowSpec
+from pixel_patrol_base.imaging.blocks import SPATIAL_AXES, ImageContext, Layout, Leaf, RowSpec
 from pixel_patrol_base.imaging.tiles import LeafTiles, read, read_many
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor, TileVisitor
+from pixel_patrol_base.table.catalog import Levels
 
 logger = logging.getLogger(__name__)
 

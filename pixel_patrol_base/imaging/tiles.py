@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from pixel_patrol_base.imaging.layout import Leaf
+from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.stats import FloatArray, IntCounts, is_small_int
 
 T = TypeVar("T")

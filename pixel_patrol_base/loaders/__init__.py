@@ -1,7 +1,7 @@
 """Built-in loaders: ``bioio`` (the default), ``tifffile`` and ``zarr``.
 
 Each loader module exposes ``LOADER``, registered under the ``pixel_patrol.loaders``
-entry point group and found through :mod:`pixel_patrol_base.plugins`; this package
+entry point group and found through :mod:`pixel_patrol_base.plugins.registry`; this package
 imports none of them eagerly. Shared pieces:
 
 - :mod:`.axes`: mapping library axes to the canonical ``dim_order`` (T, C, Z, Y, X, S);

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.catalog import AXES
+from pixel_patrol_base.table.catalog import AXES
 
 _DIRECT = frozenset(AXES)
 _FOLD_TARGETS = frozenset("TCZ")

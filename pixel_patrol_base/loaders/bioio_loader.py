@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
 from pixel_patrol_base.loaders.axes import AxisPlan, SourceKey, harmonise_pixel_sizes, plan_axes
 from pixel_patrol_base.loaders.bioio_direct import (
@@ -51,6 +50,7 @@ from pixel_patrol_base.loaders.common import (
     size_of,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
 

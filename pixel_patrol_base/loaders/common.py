@@ -1,6 +1,6 @@
 """What all loaders share: the header row, the extra columns, error messages, extensions.
 
-:func:`header_row` turns an :class:`~pixel_patrol_base.contracts.ImageInfo` into the
+:func:`header_row` turns an :class:`~pixel_patrol_base.plugins.contracts.ImageInfo` into the
 level-0 header columns. The metadata a loader passes through in ``ImageInfo.extra`` is
 declared here (:data:`EXTRA_COLUMNS`) and registered with the column catalog on import,
 so every extra column is documented like any other. Array access lives in
@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pixel_patrol_base.catalog import Column, Levels, register
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.plugins.contracts import ImageInfo
+from pixel_patrol_base.table.catalog import Column, Levels, register
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
     Column("image_name", "string",

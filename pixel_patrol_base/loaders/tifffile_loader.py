@@ -28,7 +28,6 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError
 from pixel_patrol_base.loaders.axes import (
     AxisError,
@@ -44,6 +43,7 @@ from pixel_patrol_base.loaders.common import (
     size_of,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError
 from pixel_patrol_base.loaders.axes import (
     AxisError,
@@ -42,6 +41,7 @@ from pixel_patrol_base.loaders.common import (
     size_of,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.plugins.contracts import ImageInfo
 
 READER = "zarr"
 _NAME_LETTERS: Mapping[str, str] = {

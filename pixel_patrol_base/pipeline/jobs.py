@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base.errors import PixelPatrolError
-from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.pipeline.run import layout
 
 
 @contextmanager
@@ -45,7 +45,7 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
 
 def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
     """Rule ``plan``: discover and shard, write shard files and ``plan/plan.json``."""
-    from pixel_patrol_base.pipeline.planning import make_plan, write_plan
+    from pixel_patrol_base.pipeline.plan.planner import make_plan, write_plan
 
     workdir = Path(config["workdir"])
     with _job(log_path, workdir, "plan"):
@@ -56,15 +56,15 @@ def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
 def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path: str) -> None:
     """Rule ``process_shard``: one shard's entries -> its chunk Parquet."""
     from pixel_patrol_base.imaging.engine import budget_bytes
-    from pixel_patrol_base.pipeline.allocator import keep_freed_memory
-    from pixel_patrol_base.pipeline.shard_job import run_shard
+    from pixel_patrol_base.pipeline.shard.allocator import keep_freed_memory
+    from pixel_patrol_base.pipeline.shard.job import run_shard
 
     keep_freed_memory(budget_bytes(float(config["mb_per_task"])))
     workdir = Path(config["workdir"])
     shard_id = Path(shard_path).stem
     with _job(log_path, workdir, f"process_shard {shard_id}"), ExitStack() as stack:
         if config.get("scheduler"):
-            from pixel_patrol_base.pipeline.scheduler import scheduler_client
+            from pixel_patrol_base.pipeline.run.scheduler import scheduler_client
 
             stack.enter_context(scheduler_client(str(config["scheduler"])))
         run_shard(
@@ -74,7 +74,7 @@ def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path:
 
 def merge(config: Mapping[str, Any], log_path: str) -> None:
     """Rule ``merge``: chunks -> validated report and ``run/summary.json``."""
-    from pixel_patrol_base.pipeline.merge_job import run_merge
+    from pixel_patrol_base.pipeline.merge.job import run_merge
 
     workdir = Path(config["workdir"])
     with _job(log_path, workdir, "merge"):

@@ -2,7 +2,7 @@
 
 Each module declares its columns (with the formula in each description), registers them
 with the column catalog at import, and exposes ``PROCESSOR``, an object that satisfies
-:class:`pixel_patrol_base.contracts.Processor`. The engine that drives them lives in
+:class:`pixel_patrol_base.plugins.contracts.Processor`. The engine that drives them lives in
 :mod:`pixel_patrol_base.imaging.engine`.
 
 * ``raster-basic`` (:mod:`.basic`): min, max, mean, std, finite count, non-finite share.

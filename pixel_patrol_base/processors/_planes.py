@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pixel_patrol_base.catalog import Column
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import Leaf
+from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.tiles import Tile
+from pixel_patrol_base.plugins.contracts import TileVisitor
+from pixel_patrol_base.table.catalog import Column
 
 Metrics = dict[str, float | None]
 

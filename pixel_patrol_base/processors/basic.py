@@ -13,11 +13,11 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pixel_patrol_base.catalog import Aggregation, Column, register
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import Leaf
+from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.stats import Moments, is_small_int, merge_moments
 from pixel_patrol_base.imaging.tiles import Tile
+from pixel_patrol_base.plugins.contracts import TileVisitor
+from pixel_patrol_base.table.catalog import Aggregation, Column, register
 
 ID = "raster-basic"
 VERSION = "1.0.0"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pixel_patrol_base.catalog import Aggregation, Column, register
 from pixel_patrol_base.imaging.kernels import Sums, jump_sums, ringing_sums, sobel_field
 from pixel_patrol_base.imaging.order import OrderStatistics, select
 from pixel_patrol_base.imaging.stats import FloatArray, percentile_plan
 from pixel_patrol_base.imaging.stencil import add_sums, moments
 from pixel_patrol_base.imaging.tiles import Rect, Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
+from pixel_patrol_base.table.catalog import Aggregation, Column, register
 
 ID = "raster-compression"
 VERSION = "1.0.0"

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.catalog import Aggregation, Column, register
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import Leaf
+from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.stats import IntArray, IntCounts, is_small_int, merge_counts
 from pixel_patrol_base.imaging.tiles import Tile
+from pixel_patrol_base.plugins.contracts import TileVisitor
+from pixel_patrol_base.table.catalog import Aggregation, Column, register
 
 ID = "raster-histogram"
 VERSION = "1.0.0"

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.catalog import Aggregation, Column, register
 from pixel_patrol_base.imaging.kernels import Sums, quality_sums
 from pixel_patrol_base.imaging.order import OrderStatistics, percentiles
 from pixel_patrol_base.imaging.stats import (
@@ -26,6 +25,7 @@ from pixel_patrol_base.imaging.stats import (
 from pixel_patrol_base.imaging.stencil import add_sums, centre_crop, moments, spectral_slope
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
+from pixel_patrol_base.table.catalog import Aggregation, Column, register
 
 ID = "raster-quality"
 VERSION = "1.0.0"

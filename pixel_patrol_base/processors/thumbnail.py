@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.catalog import Column, Levels, register
-from pixel_patrol_base.contracts import TileVisitor
-from pixel_patrol_base.imaging.layout import ImageContext, Leaf
+from pixel_patrol_base.imaging.blocks import ImageContext, Leaf
 from pixel_patrol_base.imaging.order import percentiles
 from pixel_patrol_base.imaging.stats import FloatArray, IntCounts, is_small_int
 from pixel_patrol_base.imaging.tiles import Tile
+from pixel_patrol_base.plugins.contracts import TileVisitor
+from pixel_patrol_base.table.catalog import Column, Levels, register
 
 ID = "thumbnail"
 VERSION = "1.0.0"

@@ -23,7 +23,7 @@ from slurm_harness import (
 )
 
 from pixel_patrol_base import api, resources
-from pixel_patrol_base.pipeline import layout
+from pixel_patrol_base.pipeline.run import layout
 
 pytestmark = pytest.mark.cluster
 
@@ -128,7 +128,7 @@ def test_slurm_profile_runs_every_job_in_slurm(
 
 def write_run_config(data: Path, out: Path) -> Path:
     """Write the run's config.yaml as `pixel-patrol process` would, without running it."""
-    from pixel_patrol_base.pipeline.config import build_config, write_config
+    from pixel_patrol_base.pipeline.run.config import build_config, write_config
     from pixel_patrol_base.settings import resolve_settings
 
     project = api.create_project("by-hand", data, loader="tifffile", output_path=out)

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.loaders import bioio_loader
-from pixel_patrol_base.plugins import get_loader
+from pixel_patrol_base.plugins.contracts import ImageInfo
+from pixel_patrol_base.plugins.registry import get_loader
 
 from .loader_samples import Sample
 
@@ -182,7 +182,7 @@ def test_plain_files_are_read_without_importing_bioio(
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pixel_patrol_base.plugins import get_loader\n"
+        "from pixel_patrol_base.plugins.registry import get_loader\n"
         "loader = get_loader('bioio')\n"
         "for p in sys.argv[1:]:\n"
         "    for info in loader.read_header(Path(p)):\n"

@@ -11,7 +11,7 @@ import pytest
 
 from pixel_patrol_base.loaders import lazy
 from pixel_patrol_base.loaders.lazy import BlockSource, plan_chunks
-from pixel_patrol_base.plugins import get_loader
+from pixel_patrol_base.plugins.registry import get_loader
 
 from .loader_samples import Sample
 

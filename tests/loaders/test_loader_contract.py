@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from pixel_patrol_base import catalog
-from pixel_patrol_base.contracts import ImageInfo, Loader, ThumbnailArraySource
 from pixel_patrol_base.loaders.common import EXTRA_COLUMNS, header_row
-from pixel_patrol_base.plugins import get_loader, loader_ids
+from pixel_patrol_base.plugins.contracts import ImageInfo, Loader, ThumbnailArraySource
+from pixel_patrol_base.plugins.registry import get_loader, loader_ids
+from pixel_patrol_base.table import catalog
 
 from .loader_samples import Sample
 

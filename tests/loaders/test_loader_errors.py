@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from pixel_patrol_base.contracts import ImageInfo
 from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError, PixelPatrolError
-from pixel_patrol_base.plugins import get_loader
+from pixel_patrol_base.plugins.contracts import ImageInfo
+from pixel_patrol_base.plugins.registry import get_loader
 
 from .loader_samples import Sample
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixel_patrol_base.contracts import ImageInfo, Loader, WholeArrayReader
-from pixel_patrol_base.plugins import get_loader
+from pixel_patrol_base.plugins.contracts import ImageInfo, Loader, WholeArrayReader
+from pixel_patrol_base.plugins.registry import get_loader
 
 from .loader_samples import Sample
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pixel_patrol_base.contracts import Processor
-from pixel_patrol_base.plugins import get_processor
+from pixel_patrol_base.plugins.contracts import Processor
+from pixel_patrol_base.plugins.registry import get_processor
 
 BUILT_IN = ("raster-basic", "raster-histogram", "thumbnail", "raster-quality", "raster-compression")
 

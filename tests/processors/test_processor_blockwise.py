@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from numpy_reference import assert_same, expected
 
-from pixel_patrol_base.contracts import ImageInfo, Processor
 from pixel_patrol_base.imaging.engine import process_image
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor
 
 TINY_MB = 0.002  # 2 KiB: 256-pixel tiles, one leaf per read
 

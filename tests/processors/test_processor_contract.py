@@ -10,14 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pixel_patrol_base import catalog
-from pixel_patrol_base.catalog import Column, Levels
-from pixel_patrol_base.contracts import ImageInfo, Processor, TileVisitor
 from pixel_patrol_base.errors import SettingsError
+from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.engine import process_image
-from pixel_patrol_base.imaging.layout import Leaf
 from pixel_patrol_base.imaging.tiles import Tile
-from pixel_patrol_base.plugins import processor_ids
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor, TileVisitor
+from pixel_patrol_base.plugins.registry import processor_ids
+from pixel_patrol_base.table import catalog
+from pixel_patrol_base.table.catalog import Column, Levels
 
 IMAGE = np.random.default_rng(0).integers(0, 1000, size=(3, 20, 24)).astype(np.uint16)
 INFO = ImageInfo(None, "ZYX", IMAGE.shape, "uint16")

@@ -16,8 +16,8 @@ from numpy_reference import (
     row_block,
 )
 
-from pixel_patrol_base.contracts import ImageInfo, Processor
 from pixel_patrol_base.imaging.engine import process_image
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor
 
 
 def _noise(shape: tuple[int, ...], dtype: Any, low: int, high: int, seed: int) -> np.ndarray:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pixel_patrol_base.contracts import ImageInfo, Processor
 from pixel_patrol_base.imaging.engine import process_image
+from pixel_patrol_base.plugins.contracts import ImageInfo, Processor
 
 COLOURS = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pixel_patrol_base import api, static_viewer
+from pixel_patrol_base import api
 from pixel_patrol_base.cli import main
 from pixel_patrol_base.errors import (
     EmbeddedDataTooLargeError,
@@ -16,7 +16,8 @@ from pixel_patrol_base.errors import (
     OutputError,
     ViewerAssetsMissingError,
 )
-from pixel_patrol_base.widgets import load_widgets
+from pixel_patrol_base.viewing import static as static_viewer
+from pixel_patrol_base.viewing.widgets import load_widgets
 
 SIZE_TARGET = 15 * 1000 * 1000
 

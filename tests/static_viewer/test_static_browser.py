@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 import pytest
 from browser_helpers import open_guarded, rows_match, screenshot, wait_rendered, widget_states
 
-from pixel_patrol_base import widgets as pw
-from pixel_patrol_base.static_viewer import build_viewer
+from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.static import build_viewer
 
 VECTORS = Path(__file__).parents[1] / "widgets" / "sql_vectors.json"
 XSS_NAME = "<img src=x onerror=alert(1)>.tif"

@@ -6,7 +6,7 @@ import platform
 
 import pytest
 
-from pixel_patrol_base.pipeline.allocator import keep_freed_memory
+from pixel_patrol_base.pipeline.shard.allocator import keep_freed_memory
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")

@@ -10,9 +10,9 @@ import yaml
 
 from pixel_patrol_base import resources
 from pixel_patrol_base.errors import SchedulerUnreachableError, SettingsError
-from pixel_patrol_base.pipeline.runner import snakemake_command
-from pixel_patrol_base.pipeline.scheduler import check_scheduler
-from pixel_patrol_base.pipeline.slurm import ACCOUNT_ENV, PARTITION_ENV, slurm_arguments
+from pixel_patrol_base.pipeline.run.runner import snakemake_command
+from pixel_patrol_base.pipeline.run.scheduler import check_scheduler
+from pixel_patrol_base.pipeline.run.slurm import ACCOUNT_ENV, PARTITION_ENV, slurm_arguments
 
 SLURM = resources.profiles_dir() / "slurm"
 

@@ -10,7 +10,7 @@ import pytest
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.extensions import file_extension, normalize_extension
-from pixel_patrol_base.pipeline.discovery import Discovery, FileEntry, discover
+from pixel_patrol_base.pipeline.plan.discovery import Discovery, FileEntry, discover
 
 
 def _write(path: Path, content: bytes) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pixel_patrol_base.pipeline.labels import short_labels
+from pixel_patrol_base.pipeline.merge.labels import short_labels
 
 
 @pytest.mark.parametrize(

@@ -12,17 +12,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pixel_patrol_base import catalog
 from pixel_patrol_base.errors import NotAReportError, ReportValidationError
-from pixel_patrol_base.pipeline.chunks import (
+from pixel_patrol_base.pipeline.merge.combine import MergeResult, merge_chunks
+from pixel_patrol_base.pipeline.shard.chunks import (
     CHUNK_META_KEY,
     ChunkInfo,
     ChunkWriter,
     read_chunk_info,
     write_chunk,
 )
-from pixel_patrol_base.pipeline.merge import MergeResult, merge_chunks
-from pixel_patrol_base.report import FOOTER_KEY
+from pixel_patrol_base.table import catalog
+from pixel_patrol_base.table.footer import FOOTER_KEY
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 LABELS = {"control": "ctl", "treated": "trt"}

@@ -12,11 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pixel_patrol_base import catalog
 from pixel_patrol_base.errors import NotAReportError
-from pixel_patrol_base.pipeline.chunks import ChunkInfo, write_chunk
-from pixel_patrol_base.pipeline.merge import merge_chunks
-from pixel_patrol_base.report import (
+from pixel_patrol_base.pipeline.merge.combine import merge_chunks
+from pixel_patrol_base.pipeline.shard.chunks import ChunkInfo, write_chunk
+from pixel_patrol_base.table import catalog
+from pixel_patrol_base.table.footer import (
     FOOTER_KEY,
     FORMAT_VERSION,
     ProjectMetadata,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.pipeline.discovery import FileEntry
-from pixel_patrol_base.pipeline.sharding import (
+from pixel_patrol_base.pipeline.plan.discovery import FileEntry
+from pixel_patrol_base.pipeline.plan.sharding import (
     ShardPlan,
     entry_cost,
     plan_shards,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from pixel_patrol_base import catalog, validation
 from pixel_patrol_base.errors import ReportValidationError
+from pixel_patrol_base.table import catalog, validation
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 

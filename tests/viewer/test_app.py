@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pixel_patrol_base import resources
-from pixel_patrol_base.widgets import load_widgets
+from pixel_patrol_base.viewing.widgets import load_widgets
 
 APP = resources.viewer_dir() / "app.py"
 

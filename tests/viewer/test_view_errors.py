@@ -146,7 +146,7 @@ def test_incomplete_filter_and_bad_dim_syntax(
 
 
 def test_list_widgets(capsys: pytest.CaptureFixture[str]) -> None:
-    from pixel_patrol_base.widgets import load_widgets
+    from pixel_patrol_base.viewing.widgets import load_widgets
 
     assert cli.main(["view", "--list-widgets"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -156,9 +156,9 @@ def test_list_widgets(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_good_options_make_the_state(pipeline_report: Path, free_port: int) -> None:
-    from pixel_patrol_base.view import prepare_view, streamlit_command
-    from pixel_patrol_base.view_options import ViewOptions
-    from pixel_patrol_base.widgets import Filter, ViewState
+    from pixel_patrol_base.viewing.options import ViewOptions
+    from pixel_patrol_base.viewing.serve import prepare_view, streamlit_command
+    from pixel_patrol_base.viewing.widgets import Filter, ViewState
 
     options = ViewOptions(
         group_col="file_extension",

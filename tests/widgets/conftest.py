@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pytest
 import tifffile
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 GROUP = "imported_path_short"
 

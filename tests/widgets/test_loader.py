@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pixel_patrol_base import errors
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 BUILTIN_IDS = [
     "summary",
@@ -31,7 +31,7 @@ BUILTIN_IDS = [
 def test_builtins_come_through_the_entry_point(all_widgets: dict[str, pw.Widget]) -> None:
     assert list(all_widgets) == BUILTIN_IDS
     assert {w.source for w in all_widgets.values()} == {
-        "pixel_patrol_base.widgets.builtin:DIRECTORY"
+        "pixel_patrol_base.viewing.widgets.builtin:DIRECTORY"
     }
     for widget in all_widgets.values():
         for view in widget.specs:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pixel_patrol_base import errors
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 GROUP = "imported_path_short"
 IMAGES = pl.col("obs_level") == 0

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pixel_patrol_base import errors
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 VECTORS = json.loads((Path(__file__).parent / "sql_vectors.json").read_text(encoding="utf-8"))
 

@@ -20,8 +20,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
-from pixel_patrol_base.report import ProjectMetadata, read_metadata
+from pixel_patrol_base.table.footer import ProjectMetadata, read_metadata
+from pixel_patrol_base.viewing import widgets as pw
 
 TABLE = "pp_data"
 _TEMP_VIEW = re.compile(r"^\s*CREATE\s+(OR\s+REPLACE\s+)?TEMP(ORARY)?\s+VIEW\s+", re.IGNORECASE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pixel_patrol_base.report import ProjectMetadata
+from pixel_patrol_base.table.footer import ProjectMetadata
 
 _COUNTS = (
     ("files", "Files"),

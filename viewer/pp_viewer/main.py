@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 from . import data, header, pages, sidebar
 from . import state as ss

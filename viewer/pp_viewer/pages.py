@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 from . import render
 

@@ -1,6 +1,6 @@
 """One renderer per declaration kind (chart, kpi, table, mosaic), plus the Overview tile.
 
-A widget's queries are compiled with :func:`pixel_patrol_base.widgets.compile_sql` and run
+A widget's queries are compiled with :func:`pixel_patrol_base.viewing.widgets.compile_sql` and run
 through the cached :func:`pp_viewer.data.query`; charts get the results as named Vega-Lite
 datasets and are drawn with ``st.vega_lite_chart(spec, theme=None, width="content")``.
 A widget whose columns are missing is replaced by a note naming them. Text from the
@@ -21,8 +21,8 @@ import pyarrow as pa
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from pixel_patrol_base import widgets as pw
 from pixel_patrol_base.errors import WidgetStateError
+from pixel_patrol_base.viewing import widgets as pw
 
 from . import data, significance
 from . import state as ss

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
 from pixel_patrol_base.errors import ViewOptionError
-from pixel_patrol_base.view_options import coerce_filter_value
+from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.options import coerce_filter_value
 
 from . import data
 from . import state as ss

@@ -2,7 +2,7 @@
 
 A declaration opts in with ``"significance": {"query": ..., "group": ..., "value": ...}``
 naming the query whose rows hold one value per data point and the two fields; the test
-itself is :func:`pixel_patrol_base.widgets.mann_whitney_brackets` (numpy only).
+itself is :func:`pixel_patrol_base.viewing.widgets.mann_whitney_brackets` (numpy only).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 
 def brackets(table: pa.Table, group: str, value: str) -> list[pw.Bracket]:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import streamlit as st
 
-from pixel_patrol_base import widgets as pw
+from pixel_patrol_base.viewing import widgets as pw
 
 GROUP = "pp_group"
 FILTERS = "pp_filters"

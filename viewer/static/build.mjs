@@ -1,4 +1,4 @@
-// Build the static viewer's assets into dist/ (read by pixel_patrol_base/static_viewer.py).
+// Build the static viewer's assets into dist/ (read by pixel_patrol_base/viewing/static.py).
 //
 //   dist/app.js                 the page's code: our src/ + duckdb-wasm API, arrow, parquet-wasm
 //                               glue, vega, vega-lite, vega-embed (one minified IIFE)

@@ -1,4 +1,4 @@
-// The placeholder compiler, a line-for-line port of pixel_patrol_base/widgets/sql.py
+// The placeholder compiler, a line-for-line port of pixel_patrol_base/viewing/widgets/sql.py
 // (specified in docs/widgets.md). tests/widgets/sql_vectors.json holds input/output pairs
 // that both implementations must reproduce; tests/static_viewer checks this one in Chromium.
 

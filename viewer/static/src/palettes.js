@@ -1,4 +1,4 @@
-// Group colour palettes: the same names and colours as pixel_patrol_base/widgets/palettes.py
+// Group colour palettes: the same names and colours as pixel_patrol_base/viewing/widgets/palettes.py
 // (a test checks they agree).
 export const PALETTES = {
   tableau10: ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"],

@@ -1,5 +1,5 @@
 // Running widget declarations on duckdb-wasm: the JavaScript side of
-// pixel_patrol_base/widgets/query.py (controls, compiled queries, `when`, default group).
+// pixel_patrol_base/viewing/widgets/query.py (controls, compiled queries, `when`, default group).
 import { CompileError, Ident, compileSql, quoteIdent } from "./compile.js";
 
 const GROUP_FALLBACKS = ["imported_path_short", "file_extension", "dtype", "parent"];

@@ -1,0 +1,7 @@
+"""``python -m pixel_patrol_base.cli``: the same as the ``pixel-patrol`` command."""
+
+import sys
+
+from pixel_patrol_base.cli.main import main
+
+sys.exit(main())

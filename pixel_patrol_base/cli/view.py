@@ -1,0 +1,132 @@
+"""The ``pixel-patrol view`` subcommand: its parser and its handler.
+
+Registered in :mod:`pixel_patrol_base.cli.main` by :func:`add_view_parser`. Only the standard
+library is imported at module level; the handler turns the options into the arguments
+of :func:`pixel_patrol_base.viewing.serve.prepare_view` and runs the viewer, printing its address.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from pixel_patrol_base.errors import ViewOptionError
+
+DEFAULT_PORT = 8052
+
+
+def add_view_parser(subparsers: Any) -> None:
+    """Add ``pixel-patrol view``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "view",
+        help="explore a .parquet report in the interactive viewer (Streamlit + DuckDB)",
+        description="Start the interactive viewer on 127.0.0.1 for REPORT and block until "
+        "Ctrl+C. Every option is checked before the viewer starts.",
+    )
+    parser.add_argument("report", metavar="PARQUET", nargs="?", help="the report to view")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="do not open a web browser; print the address"
+    )
+    parser.add_argument("--group-by", metavar="COLUMN", help="initial group column")
+    parser.add_argument("--filter-col", metavar="COLUMN", help="filter on this column")
+    parser.add_argument(
+        "--filter-op",
+        metavar="OP",
+        help="filter operator: eq, in, gt, lt, ge, le, contains, not_contains",
+    )
+    parser.add_argument(
+        "--filter-val", metavar="VALUE", help="filter value (comma-separated for 'in')"
+    )
+    parser.add_argument(
+        "--dim",
+        action="append",
+        metavar="AXIS=INDEX",
+        help="select one index of a dimension (T, C, Z, S), repeatable, e.g. --dim Z=0",
+    )
+    parser.add_argument(
+        "--widgets-exclude",
+        action="append",
+        metavar="ID",
+        help="hide a widget by id, repeatable or comma-separated (see --list-widgets)",
+    )
+    parser.add_argument(
+        "--significance",
+        action="store_true",
+        help="show pairwise Mann-Whitney U brackets (Bonferroni) on violin plots",
+    )
+    parser.add_argument("--palette", help="colour palette of the groups")
+    parser.add_argument(
+        "--list-widgets",
+        action="store_true",
+        help="list the installed widget ids with their titles and exit",
+    )
+    parser.set_defaults(handler=run_view)
+
+
+def _filter_by(args: argparse.Namespace) -> dict[str, dict[str, object]] | None:
+    given = [args.filter_col, args.filter_op, args.filter_val]
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise ViewOptionError(
+            "--filter-col, --filter-op and --filter-val go together; pass all three, e.g. "
+            "--filter-col file_extension --filter-op in --filter-val tif,png"
+        )
+    return {args.filter_col: {"op": args.filter_op, "value": args.filter_val}}
+
+
+def _dims(values: Sequence[str] | None) -> dict[str, str] | None:
+    if not values:
+        return None
+    dims: dict[str, str] = {}
+    for value in values:
+        axis, sep, index = value.partition("=")
+        if not sep or not axis.strip() or not index.strip():
+            raise ViewOptionError(f"--dim {value!r} is not AXIS=INDEX; pass e.g. --dim Z=0")
+        dims[axis.strip()] = index.strip()
+    return dims
+
+
+def _list_widgets() -> int:
+    from pixel_patrol_base.viewing.widgets import format_widget_list
+
+    print(format_widget_list())
+    return 0
+
+
+def run_view(args: argparse.Namespace) -> int:
+    """Handle ``pixel-patrol view``."""
+    if args.list_widgets:
+        return _list_widgets()
+    if args.report is None:
+        raise ViewOptionError(
+            "no report given; pass PARQUET, e.g. pixel-patrol view report.parquet"
+        )
+    from pixel_patrol_base.viewing.options import ViewOptions
+    from pixel_patrol_base.viewing.serve import prepare_view, run_viewer
+
+    excluded = [
+        item.strip()
+        for value in args.widgets_exclude or []
+        for item in value.split(",")
+        if item.strip()
+    ]
+    options = ViewOptions(
+        group_col=args.group_by,
+        filter_by=_filter_by(args),
+        dimensions=_dims(args.dim),
+        widgets_excluded=excluded,
+        is_show_significance=args.significance,
+        palette=args.palette,
+    )
+    launch = prepare_view(args.report, options, port=args.port)
+
+    def ready(url: str) -> None:
+        print(f"pixel-patrol: viewer running at {url} (Ctrl+C to stop)", flush=True)
+
+    run_viewer(launch, open_browser=not args.no_browser, on_ready=ready)
+    return 0

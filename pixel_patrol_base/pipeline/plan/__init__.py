@@ -1,0 +1,8 @@
+"""The plan stage: list the project's files and cut them into content-addressed shards.
+
+Call graph::
+
+    planner.make_plan(config) / planner.write_plan(plan, workdir)
+      ├─ discovery.discover             base_dir/paths -> FileEntry list
+      └─ sharding.plan_shards           entries -> shards (content-defined boundaries)
+"""

@@ -1,0 +1,183 @@
+"""Plan a run: discover files, cut them into content-addressed shards, write the plan.
+
+Call graph::
+
+    make_plan(config)            discovery.discover -> sharding.plan_shards
+    write_plan(plan, workdir)    shards/<id>.json (only new ones), stale files removed,
+                                 plan/plan.json written last (atomically)
+
+``make_plan`` has no side effects, so the API can also use it to tell, before starting
+Snakemake, that nothing changed since the last run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pixel_patrol_base import plugins
+from pixel_patrol_base.pipeline.atomic import write_text_atomic
+from pixel_patrol_base.pipeline.plan.discovery import Discovery, FileEntry, discover
+from pixel_patrol_base.pipeline.plan.sharding import ShardPlan, plan_shards
+from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.config import processing_fingerprint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The outcome of planning: what was found and how it is sharded."""
+
+    discovery: Discovery
+    shards: ShardPlan
+    fingerprint: str
+    seconds: float
+
+    @property
+    def shard_ids(self) -> list[str]:
+        """Shard ids in path order."""
+        return [s.shard_id for s in self.shards.shards]
+
+
+def extension_filter(config: Mapping[str, Any]) -> frozenset[str] | None:
+    """Extensions to list: the selection, narrowed to what the loader reads (None = all)."""
+    selected = config.get("file_extensions", "all")
+    chosen = None if selected == "all" else frozenset(selected)
+    loader_id = config.get("loader")
+    if loader_id is None:
+        return chosen
+    readable = frozenset(plugins.get_loader(loader_id).extensions)
+    return readable if chosen is None else chosen & readable
+
+
+def _previous_target(workdir: Path) -> int | None:
+    try:
+        target = json.loads(layout.plan_file(workdir).read_text("utf-8"))["target_cost"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return int(target) if isinstance(target, int) else None
+
+
+def make_plan(config: Mapping[str, Any]) -> Plan:
+    """Discover the files of ``config`` and shard them (no files are written)."""
+    started = time.perf_counter()
+    workdir = Path(config["workdir"])
+    output = Path(config["output"])
+    found = discover(
+        Path(config["base_dir"]),
+        config.get("paths") or (),
+        extensions=extension_filter(config),
+        exclude=(workdir, output),
+    )
+    fingerprint = processing_fingerprint(config)
+    shards = plan_shards(
+        found.entries,
+        fingerprint=fingerprint,
+        reads_pixels=config.get("loader") is not None,
+        max_images_per_task=int(config["max_images_per_task"]),
+        workers=int(config.get("max_workers") or os.cpu_count() or 1),
+        previous_target=_previous_target(workdir),
+    )
+    return Plan(found, shards, fingerprint, time.perf_counter() - started)
+
+
+def _entry_record(entry: FileEntry) -> list[Any]:
+    return [
+        entry.path,
+        entry.imported_path,
+        entry.size_bytes,
+        entry.mtime_ns,
+        entry.type,
+        entry.extension,
+    ]
+
+
+def read_entries(shard_path: Path) -> list[FileEntry]:
+    """The file entries of a shard file written by :func:`write_plan`."""
+    records = json.loads(shard_path.read_text("utf-8"))["entries"]
+    return [FileEntry(*record) for record in records]
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    write_text_atomic(path, json.dumps(payload, ensure_ascii=False))
+
+
+def _remove_stale(folder: Path, keep: set[str], suffix: str) -> int:
+    removed = 0
+    if not folder.is_dir():
+        return removed
+    for path in folder.iterdir():
+        if path.name.endswith(suffix) and path.name.removesuffix(suffix) not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def write_plan(plan: Plan, workdir: Path) -> dict[str, Any]:
+    """Write new shard files, drop stale ones, and write ``plan/plan.json``.
+
+    A shard file that already exists is left untouched: its id is a hash of its content,
+    and keeping its modification time keeps Snakemake from rerunning its job.
+
+    Returns:
+        The content written to ``plan/plan.json``.
+    """
+    keep = set(plan.shard_ids)
+    shards = []
+    for shard in plan.shards.shards:
+        path = layout.shard_file(workdir, shard.shard_id)
+        if not path.exists():
+            _write_json(
+                path,
+                {
+                    "shard_id": shard.shard_id,
+                    "fingerprint": plan.fingerprint,
+                    "planned_bytes": shard.planned_bytes,
+                    "cost": shard.cost,
+                    "entries": [_entry_record(e) for e in shard.entries],
+                },
+            )
+        reused = layout.chunk_file(workdir, shard.shard_id).exists()
+        shards.append(
+            {
+                "id": shard.shard_id,
+                "n_files": len(shard.entries),
+                "planned_bytes": shard.planned_bytes,
+                "reused": reused,
+            }
+        )
+    stale = sum(
+        _remove_stale(workdir / sub, keep, suffix)
+        for sub, suffix in (("shards", ".json"), ("chunks", ".parquet"), ("progress", ".txt"))
+    )
+    if stale:
+        log.info("removed %d stale shard files from an earlier plan", stale)
+    now = time.time_ns()
+    content = {
+        "planned_at": datetime.fromtimestamp(now / 1e9, UTC).isoformat(),
+        "planned_at_ns": now,
+        "fingerprint": plan.fingerprint,
+        "target_cost": plan.shards.target_cost,
+        "n_files": len(plan.discovery.entries),
+        "total_bytes": sum(e.size_bytes for e in plan.discovery.entries),
+        "skipped_by_extension": plan.discovery.skipped_by_extension,
+        "warnings": plan.discovery.warnings,
+        "plan_seconds": plan.seconds,
+        "shards": shards,
+    }
+    _write_json(layout.plan_file(workdir), content)
+    log.info(
+        "planned %d files in %d shards (%d reused)",
+        content["n_files"],
+        len(shards),
+        sum(1 for s in shards if s["reused"]),
+    )
+    return content

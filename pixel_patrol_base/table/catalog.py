@@ -1,0 +1,361 @@
+"""The column catalog: every column of the report table, declared once.
+
+A :class:`Column` gives a name (or a pattern such as ``size_<axis>``), a logical type,
+nullability, unit, description, producer and how the value aggregates from slices up to
+the whole image. The Arrow schema (:func:`arrow_schema`), the pandera model
+(:mod:`pixel_patrol_base.table.validation`), the field descriptions embedded in the Parquet and
+the ``pixel-patrol schema`` output are all generated from here.
+
+This module imports nothing heavy at import time; Arrow types are built on demand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+AXES: tuple[str, ...] = ("T", "C", "Z", "Y", "X", "S")
+"""Canonical dimension letters: time, channel, depth, rows, columns, samples (RGB)."""
+
+NON_SPATIAL_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
+"""Axes that obs_level rows step over; Y and X span the image unless slice_size says so."""
+
+CORE_PRODUCER = "core"
+"""Producer name of the columns every table has (file information and row keys)."""
+
+
+class Aggregation(StrEnum):
+    """How a per-slice value combines into the value of a coarser row."""
+
+    NONE = "none"
+    MIN = "min"
+    MAX = "max"
+    MEAN = "mean"  # pixel-weighted mean
+    POOLED_STD = "pooled_std"
+    SUM = "sum"
+    HISTOGRAM = "histogram"  # merged histogram
+
+
+class Levels(StrEnum):
+    """Which obs_level rows carry a column."""
+
+    ALL = "all"
+    IMAGE = "image"  # obs_level 0 only
+
+
+LOGICAL_TYPES: tuple[str, ...] = (
+    "string",
+    "bool",
+    "int16",
+    "int32",
+    "int64",
+    "float64",
+    "binary",
+    "timestamp",
+    "list<string>",
+    "list<int64>",
+    "list<float64>",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column (or one family of columns, when ``name`` holds ``<axis>``)."""
+
+    name: str
+    type: str
+    description: str
+    producer: str = CORE_PRODUCER
+    nullable: bool = True
+    unit: str | None = None
+    aggregation: Aggregation = Aggregation.NONE
+    levels: Levels = Levels.ALL
+
+    def __post_init__(self) -> None:
+        if self.type not in LOGICAL_TYPES:
+            raise ValueError(f"column {self.name!r}: unknown logical type {self.type!r}")
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether ``name`` is a pattern expanded once per axis."""
+        return "<axis>" in self.name
+
+    def expand(self) -> list[str]:
+        """Concrete column names: one per axis for a pattern, else ``[name]``."""
+        if not self.is_pattern:
+            return [self.name]
+        return [self.name.replace("<axis>", axis.lower()) for axis in AXES]
+
+    def matches(self, name: str) -> bool:
+        """Whether the concrete column ``name`` belongs to this declaration."""
+        if not self.is_pattern:
+            return name == self.name
+        head, tail = self.name.split("<axis>")
+        axes = "|".join(a.lower() for a in AXES)
+        return re.fullmatch(f"{re.escape(head)}({axes}){re.escape(tail)}", name) is not None
+
+
+def _file_columns() -> list[Column]:
+    return [
+        Column(
+            "path",
+            "string",
+            "File path relative to the base directory, '/'-separated.",
+            nullable=False,
+        ),
+        Column(
+            "child_id",
+            "string",
+            "Id of the image inside a container file (scene or series); null for a file "
+            "that holds a single image or is not an image.",
+        ),
+        Column(
+            "obs_level",
+            "int16",
+            "Granularity of the row: 0 is the whole image (or file); k >= 1 holds one row "
+            "per combination of k non-spatial dimension indices.",
+            nullable=False,
+        ),
+        Column(
+            "dim_<axis>",
+            "int64",
+            "Index along this axis that the row covers; null where the row spans the whole axis.",
+        ),
+        Column("name", "string", "File name with its extension.", nullable=False),
+        Column(
+            "parent",
+            "string",
+            "Folder holding the file, relative to the base directory ('.' at the top).",
+            nullable=False,
+        ),
+        Column(
+            "depth",
+            "int32",
+            "Number of folders between the base directory and the file.",
+            nullable=False,
+        ),
+        Column(
+            "file_extension",
+            "string",
+            "Lower-case extension without the dot; compound extensions such as 'ome.tif' "
+            "count as one; '' when the name has none.",
+            nullable=False,
+        ),
+        Column(
+            "size_bytes",
+            "int64",
+            "Size on disk in bytes (the sum over all files for a folder-based format).",
+            nullable=False,
+            unit="B",
+        ),
+        Column("modification_date", "timestamp", "Last modification time, UTC.", nullable=False),
+        Column(
+            "imported_path",
+            "string",
+            "Path the file was found under, relative to the base directory ('.' when no "
+            "paths were added).",
+            nullable=False,
+        ),
+        Column(
+            "imported_path_short",
+            "string",
+            "Short, unambiguous label of imported_path, used as the default grouping.",
+            nullable=False,
+        ),
+        Column(
+            "type",
+            "string",
+            "Kind of entry: 'file', or 'directory' for a folder-based format (e.g. Zarr) "
+            "that counts as one file.",
+            nullable=False,
+        ),
+        Column(
+            "load_error",
+            "string",
+            "One-line message when the file could not be opened or decoded; null otherwise.",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "processor_errors",
+            "list<string>",
+            "Failures of single processors on this image, as 'processor-id: message'; "
+            "their columns are null.",
+            levels=Levels.IMAGE,
+        ),
+    ]
+
+
+_REGISTRY: dict[str, Column] = {}
+
+
+def register(columns: Iterable[Column]) -> None:
+    """Add column declarations to the catalog (processors and loaders call this once).
+
+    Raises:
+        ValueError: when a name is declared twice with a different declaration.
+    """
+    for column in columns:
+        existing = _REGISTRY.get(column.name)
+        if existing is not None and existing != column:
+            raise ValueError(f"column {column.name!r} is declared twice, differently")
+        _REGISTRY[column.name] = column
+
+
+def _header_columns() -> list[Column]:
+    return [
+        Column(
+            "dim_order",
+            "string",
+            "Axes of the image in storage order, canonical letters T, C, Z, Y, X, S "
+            "(S = samples, e.g. RGB).",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "size_<axis>",
+            "int64",
+            "Extent of the row along this axis (the whole image at obs_level 0, 1 for a "
+            "fixed index).",
+            producer="loader",
+        ),
+        Column(
+            "num_pixels",
+            "int64",
+            "Number of pixels the row covers (product of its sizes).",
+            producer="loader",
+            aggregation=Aggregation.SUM,
+        ),
+        Column(
+            "shape",
+            "list<int64>",
+            "Shape of the image in dim_order.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "ndim",
+            "int16",
+            "Number of dimensions of the image.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "dtype",
+            "string",
+            "NumPy data type of the pixels (e.g. 'uint16').",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "n_images",
+            "int32",
+            "Number of images (scenes or series) in the file this row comes from.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "pixel_size_<axis>",
+            "float64",
+            "Physical size of one pixel along this axis, in pixel_size_unit.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "pixel_size_unit",
+            "string",
+            "Unit of the pixel_size_* columns (e.g. 'µm').",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+        Column(
+            "channel_names",
+            "list<string>",
+            "Channel names from the file metadata.",
+            producer="loader",
+            levels=Levels.IMAGE,
+        ),
+    ]
+
+
+register(_file_columns())
+register(_header_columns())
+
+
+def all_columns() -> list[Column]:
+    """Every declared column, in declaration order."""
+    return list(_REGISTRY.values())
+
+
+def lookup(name: str) -> Column | None:
+    """The declaration a concrete column name belongs to, or ``None`` if undeclared."""
+    direct = _REGISTRY.get(name)
+    if direct is not None:
+        return direct
+    for column in _REGISTRY.values():
+        if column.is_pattern and column.matches(name):
+            return column
+    return None
+
+
+def core_column_names() -> list[str]:
+    """Concrete names of the core (file and key) columns, in catalog order."""
+    return [n for c in _REGISTRY.values() if c.producer == CORE_PRODUCER for n in c.expand()]
+
+
+def key_columns() -> list[str]:
+    """The row key: ``(path, child_id, obs_level, dim_*)``."""
+    return ["path", "child_id", "obs_level", *[f"dim_{a.lower()}" for a in AXES]]
+
+
+def arrow_type(logical: str) -> pa.DataType:
+    """The Arrow type of a logical type name."""
+    import pyarrow as pa
+
+    simple: dict[str, pa.DataType] = {
+        "string": pa.large_string(),
+        "bool": pa.bool_(),
+        "int16": pa.int16(),
+        "int32": pa.int32(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "binary": pa.large_binary(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
+    if logical in simple:
+        return simple[logical]
+    inner = logical.removeprefix("list<").removesuffix(">")
+    return pa.large_list(simple[inner])
+
+
+def arrow_field(name: str) -> pa.Field:
+    """The Arrow field of a declared column, with its description as field metadata.
+
+    Raises:
+        KeyError: when ``name`` is not declared in the catalog.
+    """
+    import pyarrow as pa
+
+    column = lookup(name)
+    if column is None:
+        raise KeyError(f"column {name!r} is not declared in the column catalog")
+    metadata = {
+        "description": column.description,
+        "producer": column.producer,
+        "aggregation": column.aggregation.value,
+    }
+    if column.unit:
+        metadata["unit"] = column.unit
+    return pa.field(name, arrow_type(column.type), nullable=column.nullable, metadata=metadata)
+
+
+def arrow_schema(names: Iterable[str]) -> pa.Schema:
+    """Arrow schema for the given concrete column names, in that order."""
+    import pyarrow as pa
+
+    return pa.schema([arrow_field(n) for n in names])

@@ -1,0 +1,77 @@
+"""Viewer widgets declared as data, their SQL compiler and the query layer.
+
+Both viewer runtimes (the Streamlit app and the static browser viewer) render the same
+declarations; see docs/widgets.md for the format.
+"""
+
+from __future__ import annotations
+
+from pixel_patrol_base.viewing.widgets.custom import export_custom_plot, write_custom_plot
+from pixel_patrol_base.viewing.widgets.loader import (
+    ENTRY_POINT_GROUP,
+    USER_DIRS_ENV,
+    format_widget_list,
+    get_widget,
+    load_widget_dir,
+    load_widget_file,
+    load_widgets,
+)
+from pixel_patrol_base.viewing.widgets.model import (
+    DIM_AXES,
+    FILTER_OPS,
+    Control,
+    Filter,
+    ViewState,
+    Widget,
+    WidgetResult,
+)
+from pixel_patrol_base.viewing.widgets.palettes import PALETTES, apply_palette, palette_colors
+from pixel_patrol_base.viewing.widgets.query import (
+    check_state,
+    compile_widget,
+    default_group_col,
+    missing_columns,
+    prepare_widgets,
+    resolve_controls,
+    run_widget,
+    table_columns,
+    view_visible,
+)
+from pixel_patrol_base.viewing.widgets.sql import Ident, compile_sql
+from pixel_patrol_base.viewing.widgets.stats import Bracket, mann_whitney_brackets, mann_whitney_u
+
+__all__ = [
+    "DIM_AXES",
+    "ENTRY_POINT_GROUP",
+    "FILTER_OPS",
+    "PALETTES",
+    "USER_DIRS_ENV",
+    "Bracket",
+    "Control",
+    "Filter",
+    "Ident",
+    "ViewState",
+    "Widget",
+    "WidgetResult",
+    "apply_palette",
+    "check_state",
+    "compile_sql",
+    "compile_widget",
+    "default_group_col",
+    "export_custom_plot",
+    "format_widget_list",
+    "get_widget",
+    "load_widget_dir",
+    "load_widget_file",
+    "load_widgets",
+    "mann_whitney_brackets",
+    "mann_whitney_u",
+    "missing_columns",
+    "palette_colors",
+    "prepare_widgets",
+    "resolve_controls",
+    "run_widget",
+    "table_columns",
+    "view_visible",
+    "write_custom_plot",
+]
