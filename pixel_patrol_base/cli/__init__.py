@@ -5,6 +5,6 @@ module's ``add_<name>_parser`` and maps errors to exit statuses; ``progress`` dr
 bar that ``process`` feeds. The CLI is the only part of the package that prints.
 """
 
-from pixel_patrol_base.cli.main import build_parser, main
+from pixel_patrol_base.cli.entry import build_parser, main
 
 __all__ = ["build_parser", "main"]

@@ -2,6 +2,6 @@
 
 import sys
 
-from pixel_patrol_base.cli.main import main
+from pixel_patrol_base.cli.entry import main
 
 sys.exit(main())

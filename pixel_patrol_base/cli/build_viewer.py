@@ -1,9 +1,9 @@
 """The ``pixel-patrol build-viewer`` subcommand: its parser and its handler.
 
-Registered in :mod:`pixel_patrol_base.cli.main` by :func:`add_build_viewer_parser`. Only the
+Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_build_viewer_parser`. Only the
 standard library is imported at module level; the handler calls
 :func:`pixel_patrol_base.api.build_viewer` and prints what it wrote. Errors propagate to
-:func:`pixel_patrol_base.cli.main.main`, which maps them to exit statuses.
+:func:`pixel_patrol_base.cli.entry.main`, which maps them to exit statuses.
 """
 
 from __future__ import annotations

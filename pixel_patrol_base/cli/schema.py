@@ -1,6 +1,6 @@
 """The ``pixel-patrol schema`` subcommand: print the column catalog.
 
-Registered in :mod:`pixel_patrol_base.cli.main` by :func:`add_schema_parser`. Every installed
+Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_schema_parser`. Every installed
 loader and processor is imported first, so that the columns they declare are listed too.
 """
 

@@ -1,6 +1,6 @@
 """The ``pixel-patrol view`` subcommand: its parser and its handler.
 
-Registered in :mod:`pixel_patrol_base.cli.main` by :func:`add_view_parser`. Only the standard
+Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_view_parser`. Only the standard
 library is imported at module level; the handler turns the options into the arguments
 of :func:`pixel_patrol_base.viewing.serve.prepare_view` and runs the viewer, printing its address.
 """

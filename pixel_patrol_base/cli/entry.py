@@ -112,16 +112,26 @@ class _Interrupts:
     """Ctrl-C: raises KeyboardInterrupt as Python does, and remembers that it came.
 
     Python raises KeyboardInterrupt in whatever the main thread runs at that instant; when
-    that is an object's finaliser, the exception is printed and dropped, and the run would
-    go on to exit 0. The flag makes such a run end as interrupted all the same.
+    that is an object's finaliser (or a lock release in ``logging``), the exception cannot
+    propagate: Python hands it to ``sys.unraisablehook``, which prints a traceback, and the
+    run would go on to exit 0. The flag makes such a run end as interrupted all the same,
+    and :meth:`unraisable` keeps that traceback off the user's terminal.
     """
 
     def __init__(self) -> None:
         self.received = False
+        self._default_hook = sys.unraisablehook
 
     def __call__(self, signum: int, frame: Any) -> None:
         self.received = True
         raise KeyboardInterrupt
+
+    def unraisable(self, info: Any) -> None:
+        """``sys.unraisablehook``: a dropped Ctrl-C is recorded, anything else printed."""
+        if isinstance(info.exc_value, KeyboardInterrupt):
+            self.received = True
+            return
+        self._default_hook(info)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     interrupts = _Interrupts()
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, interrupts) if main_thread else None
+    previous_hook, sys.unraisablehook = sys.unraisablehook, interrupts.unraisable
     try:
         status = handler(args)
         if interrupts.received:
@@ -151,5 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
+        sys.unraisablehook = previous_hook
         if main_thread:
             signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,61 @@
+"""A Ctrl-C that Python cannot raise (it landed in a finaliser) still ends the run as interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+
+import pytest
+
+from pixel_patrol_base.cli import entry as cli_main
+
+
+class _RaisesOnDelete:
+    def __del__(self) -> None:
+        raise KeyboardInterrupt
+
+
+def _handler_dropping_a_ctrl_c(args: argparse.Namespace) -> int:
+    # What happens when SIGINT arrives while a finaliser runs: the KeyboardInterrupt
+    # cannot propagate and goes to sys.unraisablehook instead.
+    _RaisesOnDelete()
+    gc.collect()
+    return 0
+
+
+def test_a_dropped_ctrl_c_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = cli_main.build_parser()
+    original = parser.parse_args
+
+    def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+        args = original(argv)
+        args.handler = _handler_dropping_a_ctrl_c
+        return args
+
+    monkeypatch.setattr(parser, "parse_args", parse_args)
+    monkeypatch.setattr(cli_main, "build_parser", lambda: parser)
+    hook = sys.unraisablehook
+
+    status = cli_main.main(["schema"])
+
+    err = capsys.readouterr().err
+    assert status == cli_main.EXIT_INTERRUPTED
+    assert err.strip().splitlines() == ["pixel-patrol: interrupted"]
+    assert "Traceback" not in err
+    assert sys.unraisablehook is hook  # restored
+
+
+def test_other_unraisable_errors_still_reach_the_default_hook() -> None:
+    seen: list[BaseException] = []
+    interrupts = cli_main._Interrupts()
+    interrupts._default_hook = lambda info: seen.append(info.exc_value)
+
+    class Info:
+        exc_value = RuntimeError("boom")
+
+    interrupts.unraisable(Info())
+    assert [str(e) for e in seen] == ["boom"]
+    assert not interrupts.received
