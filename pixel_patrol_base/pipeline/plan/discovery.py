@@ -217,7 +217,6 @@ class _Walker:
         stack = [(top, top_rel)]
         exclude_set = self.exclude_set
         roots = self.roots
-        entries = self.entries
         while stack:
             folder, prefix = stack.pop()
             try:
@@ -234,39 +233,44 @@ class _Walker:
                     if (exclude_set and item.path in exclude_set) or (roots and rel in roots):
                         continue  # excluded, or walked as an added path of its own
                     try:
-                        is_link = item.is_symlink()
-                        if item.is_file():
-                            ext = file_extension(name)
-                            if self.extensions is not None and not self.wanted(ext):
-                                continue
-                            st = item.stat()
-                            if (
-                                is_link
-                                and self.exclude
-                                and _is_under(os.path.realpath(item.path), self.exclude)
-                            ):
-                                continue
-                            entries.setdefault(
-                                rel,
-                                FileEntry(rel, imported, st.st_size, st.st_mtime_ns, "file", ext),
-                            )
-                        elif item.is_dir():
-                            if is_link:
-                                self.links.append(_Link(item.path, rel, imported))
-                                continue
-                            ext = file_extension(name)
-                            if ext in FOLDER_FORMATS:
-                                self.add_folder_format(item.path, rel, imported, ext)
-                                continue
-                            st = item.stat(follow_symlinks=False)
-                            self.visited.add((st.st_dev, st.st_ino))
-                            stack.append((item.path, rel + "/"))
-                        elif is_link:
-                            self.warn(f"broken symlink '{rel}'; skipped")
-                        else:
-                            log.debug("skipping special file %r", rel)
+                        self.visit(item, rel, imported, stack)
                     except OSError as exc:
                         self.warn(f"cannot read '{rel}': {exc.strerror}; skipped")
+
+    def visit(
+        self, item: os.DirEntry[str], rel: str, imported: str, stack: list[tuple[str, str]]
+    ) -> None:
+        """List one folder entry: a file, a folder (pushed on ``stack``) or a symlink."""
+        is_link = item.is_symlink()
+        if item.is_file():
+            self.visit_file(item, rel, imported, is_link=is_link)
+        elif item.is_dir():
+            if is_link:
+                self.links.append(_Link(item.path, rel, imported))
+                return
+            ext = file_extension(item.name)
+            if ext in FOLDER_FORMATS:
+                self.add_folder_format(item.path, rel, imported, ext)
+                return
+            st = item.stat(follow_symlinks=False)
+            self.visited.add((st.st_dev, st.st_ino))
+            stack.append((item.path, rel + "/"))
+        elif is_link:
+            self.warn(f"broken symlink '{rel}'; skipped")
+        else:
+            log.debug("skipping special file %r", rel)
+
+    def visit_file(self, item: os.DirEntry[str], rel: str, imported: str, *, is_link: bool) -> None:
+        """List one file, unless the extension filter or an exclusion drops it."""
+        ext = file_extension(item.name)
+        if self.extensions is not None and not self.wanted(ext):
+            return
+        st = item.stat()
+        if is_link and self.exclude and _is_under(os.path.realpath(item.path), self.exclude):
+            return
+        self.entries.setdefault(
+            rel, FileEntry(rel, imported, st.st_size, st.st_mtime_ns, "file", ext)
+        )
 
 
 def discover(

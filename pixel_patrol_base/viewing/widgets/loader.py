@@ -57,6 +57,27 @@ def _control(path: Path, raw: Any) -> Control:
     )
 
 
+def _check_placeholders(path: Path, queries: Mapping[str, str], known: set[str]) -> None:
+    for name, sql in queries.items():
+        for match in PLACEHOLDER.finditer(sql):
+            if match.group(1) not in known:
+                raise _fail(path, f"query {name!r} uses unknown placeholder {match.group(0)}")
+
+
+def _check_view(path: Path, view: Any, queries: Mapping[str, str], control_ids: set[str]) -> None:
+    if not isinstance(view, dict) or view.get("type") not in VIEW_TYPES:
+        raise _fail(path, f"view {view!r} needs a type among {VIEW_TYPES}")
+    if view.get("query") not in queries:
+        raise _fail(path, f"view {view.get('id')!r} names unknown query {view.get('query')!r}")
+    when = view.get("when")
+    if (
+        when is not None
+        and when.get("query") not in queries
+        and when.get("control") not in control_ids
+    ):
+        raise _fail(path, f"view {view.get('id')!r}: 'when' names no query or control")
+
+
 def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget:
     """Check one parsed declaration and turn it into a :class:`Widget`.
 
@@ -75,26 +96,12 @@ def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget
     if not isinstance(queries, dict) or not all(isinstance(q, str) for q in queries.values()):
         raise _fail(path, "queries must map names to SQL text")
     controls = tuple(_control(path, c) for c in raw.get("controls", []))
-    known = set(RESERVED) | {c.id for c in controls}
-    for name, sql in queries.items():
-        for match in PLACEHOLDER.finditer(sql):
-            if match.group(1) not in known:
-                raise _fail(path, f"query {name!r} uses unknown placeholder {match.group(0)}")
+    _check_placeholders(path, queries, set(RESERVED) | {c.id for c in controls})
     specs = raw["specs"]
     if not isinstance(specs, list):
         raise _fail(path, "specs must be a list of views")
     for view in specs:
-        if not isinstance(view, dict) or view.get("type") not in VIEW_TYPES:
-            raise _fail(path, f"view {view!r} needs a type among {VIEW_TYPES}")
-        if view.get("query") not in queries:
-            raise _fail(path, f"view {view.get('id')!r} names unknown query {view.get('query')!r}")
-        when = view.get("when")
-        if (
-            when is not None
-            and when.get("query") not in queries
-            and (when.get("control") not in {c.id for c in controls})
-        ):
-            raise _fail(path, f"view {view.get('id')!r}: 'when' names no query or control")
+        _check_view(path, view, queries, {c.id for c in controls})
     overview = raw.get("overview")
     if overview is not None and overview.get("query") not in queries:
         raise _fail(path, "overview names an unknown query")
