@@ -4,10 +4,13 @@ Call graph of :func:`process_files`::
 
     process_files(project, **settings)
       ├─ settings.resolve_settings            every value checked before work starts
-      ├─ pipeline.config.build_config         -> <workdir>/config.yaml
-      ├─ pipeline.lock.RunLock                one run per output
+      ├─ pipeline.run.config.build_config     -> <workdir>/config.yaml
+      ├─ pipeline.run.lock.RunLock            one run per output
       ├─ _unchanged_summary                   nothing changed since the last run? done
-      └─ pipeline.runner.run_workflow         Snakemake: plan -> shards -> merge
+      └─ pipeline.run.runner.run_workflow     Snakemake: plan -> shards -> merge
+
+The keyword arguments of ``process_files`` are the settings declared in
+:mod:`pixel_patrol_base.settings.declarations` (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pixel_patrol_base.errors import PathError
 from pixel_patrol_base.pipeline.run import layout
@@ -42,6 +45,8 @@ from pixel_patrol_base.settings import (
 if TYPE_CHECKING:
     import polars as pl
 
+    from pixel_patrol_base.pipeline.run.config import RunConfig
+    from pixel_patrol_base.pipeline.run.records import RunSummary
     from pixel_patrol_base.table.footer import ProjectMetadata
 
 __all__ = [
@@ -138,29 +143,31 @@ def _active_dask_scheduler() -> str | None:
     return address
 
 
-def _unchanged_summary(config: Mapping[str, Any], workdir: Path) -> dict[str, Any] | None:
+def _unchanged_summary(config: RunConfig) -> RunSummary | None:
     """The last run's summary when its config, files and output are all unchanged."""
-    import json
+    from dataclasses import replace
 
     from pixel_patrol_base.pipeline.plan.planner import make_plan
     from pixel_patrol_base.pipeline.run.config import config_fingerprint
+    from pixel_patrol_base.pipeline.run.records import RunSummary
 
+    workdir = config.workdir
     try:
-        last = json.loads(layout.summary_file(workdir).read_text("utf-8"))
-        stat = Path(config["output"]).stat()
+        last = RunSummary.read(layout.summary_file(workdir))
+        stat = config.output.stat()
     except (OSError, ValueError):
         return None
-    if last.get("config_fingerprint") != config_fingerprint(config) or (
+    if last.config_fingerprint != config_fingerprint(config) or (
         stat.st_size,
         stat.st_mtime_ns,
-    ) != (last["output_size"], last["output_mtime_ns"]):
+    ) != (last.output_size, last.output_mtime_ns):
         return None
     plan = make_plan(config)
-    if plan.shard_ids != last["shard_ids"] or not all(
+    if plan.shard_ids != last.shard_ids or not all(
         layout.chunk_file(workdir, sid).exists() for sid in plan.shard_ids
     ):
         return None
-    return {**last, "shards_processed": 0, "shards_reused": len(plan.shard_ids)}
+    return replace(last, shards_processed=0, shards_reused=len(plan.shard_ids))
 
 
 def _clear_workdir(workdir: Path) -> None:
@@ -173,7 +180,7 @@ def _clear_workdir(workdir: Path) -> None:
             child.unlink()
 
 
-def process_files(
+def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec lists them)
     project: Project,
     *,
     progress_callback: ProgressCallback | None = None,
@@ -236,29 +243,23 @@ def process_files(
         WorkflowError: when the workflow failed (the message points to the log).
         ReportValidationError: when the merged rows violate the column catalog.
     """
-    from pixel_patrol_base.pipeline.run.config import build_config, plugin_versions, write_config
+    # First statement: the keyword arguments, i.e. every declared setting, by name.
+    given = {name: value for name, value in locals().items() if name != "project"}
+    from dataclasses import replace
+
+    from pixel_patrol_base.pipeline.run.config import (
+        RunConfig,
+        build_config,
+        plugin_versions,
+        write_config,
+    )
     from pixel_patrol_base.pipeline.run.lock import RunLock
     from pixel_patrol_base.pipeline.run.runner import run_workflow
 
     started = time.perf_counter()
-    settings = resolve_settings(
-        processors_included=processors_included,
-        processors_excluded=processors_excluded,
-        selected_file_extensions=selected_file_extensions,
-        max_workers=max_workers,
-        mb_per_task=mb_per_task,
-        max_images_per_task=max_images_per_task,
-        slice_size=slice_size,
-        rows_per_part=rows_per_part,
-        parquet_row_group_size=parquet_row_group_size,
-        thumbnail_size=thumbnail_size,
-        flavor=flavor,
-        description=description,
-        omit_base_dir=omit_base_dir,
-        log_file=log_file,
-        profile=profile,
-        scheduler=scheduler if scheduler is not None else _active_dask_scheduler(),
-    )
+    if scheduler is None:
+        given["scheduler"] = _active_dask_scheduler()
+    settings = resolve_settings(**given)
     if settings.scheduler is not None:
         from pixel_patrol_base.pipeline.run.scheduler import check_scheduler
 
@@ -268,27 +269,29 @@ def process_files(
         check_output_writable(settings.log_file)
     config = build_config(project, settings)
     plugin_versions(config)  # imports every configured plugin: a broken one fails now
+    run = RunConfig.from_mapping(config)
     workdir = project.workdir
+    callback: ProgressCallback | None = settings["progress_callback"]
     with RunLock(workdir, project.output_path):
-        if clean:
+        if settings["clean"]:
             _clear_workdir(workdir)
         config_path = workdir / layout.CONFIG
         write_config(config, config_path)
-        summary = _unchanged_summary(config, workdir)
+        summary = _unchanged_summary(run)
         if summary is None:
             summary = run_workflow(
-                config,
+                workdir,
                 config_path,
                 profile=settings.profile,
                 cores=settings.max_workers,
-                log_path=settings.log_file or workdir / "logs" / "snakemake.log",
-                progress_callback=progress_callback,
+                log_path=settings.log_file or layout.snakemake_log(workdir),
+                progress_callback=callback,
             )
-        elif progress_callback is not None:
-            progress_callback(summary["files_found"], summary["files_found"])
-    summary["seconds"] = round(time.perf_counter() - started, 3)
-    project.last_run = summary
-    log.info("processed %s: %s", project.name, summary)
+        elif callback is not None:
+            callback(summary.files_found, summary.files_found)
+    summary = replace(summary, seconds=round(time.perf_counter() - started, 3))
+    project.last_run = summary.as_dict()
+    log.info("processed %s: %s", project.name, project.last_run)
     return project
 
 
@@ -306,7 +309,7 @@ def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
     return load_report(src)
 
 
-def view(
+def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
     source: Project | str | Path,
     port: int = 8052,
     open_browser: bool = True,

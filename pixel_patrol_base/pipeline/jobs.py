@@ -1,14 +1,14 @@
 """Entry points of the workflow's scripts: one function per rule.
 
-Each function sends logging to the rule's log file and, on a PixelPatrol error, records
-its type and message in ``run/error.json`` so the runner can raise the same error to the
-user, then re-raises so that Snakemake marks the job as failed. Scripts under
-``workflow/scripts/`` call exactly one of these.
+Each function reads the Snakemake config once into a typed
+:class:`~pixel_patrol_base.pipeline.run.config.RunConfig`, sends logging to the rule's
+log file and, on a PixelPatrol error, records its type and message in ``run/error.json``
+so the runner can raise the same error to the user, then re-raises so that Snakemake
+marks the job as failed. Scripts under ``workflow/scripts/`` call exactly one of these.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -17,6 +17,8 @@ from typing import Any
 
 from pixel_patrol_base.errors import PixelPatrolError
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.config import RunConfig
+from pixel_patrol_base.pipeline.run.records import JobError
 
 
 @contextmanager
@@ -31,12 +33,8 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
     except Exception as exc:
         if not isinstance(exc, PixelPatrolError):
             root.exception("%s failed", step)
-        path = layout.error_file(workdir)
-        path.parent.mkdir(parents=True, exist_ok=True)
         message = str(exc) if isinstance(exc, PixelPatrolError) else f"{type(exc).__name__}: {exc}"
-        path.write_text(
-            json.dumps({"step": step, "type": type(exc).__name__, "message": message}), "utf-8"
-        )
+        JobError(step, type(exc).__name__, message).write(layout.error_file(workdir))
         raise
     finally:
         root.removeHandler(handler)
@@ -47,10 +45,10 @@ def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
     """Rule ``plan``: discover and shard, write shard files and ``plan/plan.json``."""
     from pixel_patrol_base.pipeline.plan.planner import make_plan, write_plan
 
-    workdir = Path(config["workdir"])
-    with _job(log_path, workdir, "plan"):
-        layout.error_file(workdir).unlink(missing_ok=True)
-        write_plan(make_plan(config), workdir)
+    run = RunConfig.from_mapping(config)
+    with _job(log_path, run.workdir, "plan"):
+        layout.error_file(run.workdir).unlink(missing_ok=True)
+        write_plan(make_plan(run), run.workdir)
 
 
 def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path: str) -> None:
@@ -59,16 +57,16 @@ def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path:
     from pixel_patrol_base.pipeline.shard.allocator import keep_freed_memory
     from pixel_patrol_base.pipeline.shard.job import run_shard
 
-    keep_freed_memory(budget_bytes(float(config["mb_per_task"])))
-    workdir = Path(config["workdir"])
+    run = RunConfig.from_mapping(config)
+    keep_freed_memory(budget_bytes(run.mb_per_task))
     shard_id = Path(shard_path).stem
-    with _job(log_path, workdir, f"process_shard {shard_id}"), ExitStack() as stack:
-        if config.get("scheduler"):
+    with _job(log_path, run.workdir, f"process_shard {shard_id}"), ExitStack() as stack:
+        if run.scheduler:
             from pixel_patrol_base.pipeline.run.scheduler import scheduler_client
 
-            stack.enter_context(scheduler_client(str(config["scheduler"])))
+            stack.enter_context(scheduler_client(run.scheduler))
         run_shard(
-            Path(shard_path), Path(chunk_path), config, layout.progress_file(workdir, shard_id)
+            Path(shard_path), Path(chunk_path), run, layout.progress_file(run.workdir, shard_id)
         )
 
 
@@ -76,6 +74,6 @@ def merge(config: Mapping[str, Any], log_path: str) -> None:
     """Rule ``merge``: chunks -> validated report and ``run/summary.json``."""
     from pixel_patrol_base.pipeline.merge.job import run_merge
 
-    workdir = Path(config["workdir"])
-    with _job(log_path, workdir, "merge"):
-        run_merge(config, workdir)
+    run = RunConfig.from_mapping(config)
+    with _job(log_path, run.workdir, "merge"):
+        run_merge(run, run.workdir)

@@ -1,6 +1,11 @@
-# Named input and resource functions shared by the rules.
-import json
+# Named input and resource functions shared by the rules. Every workdir path comes from
+# pixel_patrol_base.pipeline.run.layout, the plan and shard files are read through their
+# typed records, so the rules and the package cannot disagree about the layout.
 from pathlib import Path
+
+from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.records import PlanRecord, ShardRecord
+from pixel_patrol_base.project import workdir_for
 
 
 wildcard_constraints:
@@ -12,19 +17,19 @@ def get_workdir():
     if config.get("workdir"):
         return config["workdir"]
     output = Path(config["output"]).expanduser().resolve()
-    config["workdir"] = str(output.parent / ".pixel_patrol" / output.stem)
+    config["workdir"] = str(workdir_for(output))
     return config["workdir"]
 
 
 def get_shard_chunks(wildcards):
     """Chunk files of every shard of the current plan, in shard order."""
-    plan = json.loads(Path(checkpoints.plan.get().output[0]).read_text("utf-8"))
-    return [f"chunks/{shard['id']}.parquet" for shard in plan["shards"]]
+    plan = PlanRecord.read(Path(checkpoints.plan.get().output[0]))
+    return [layout.CHUNK_PATTERN.format(shard=shard_id) for shard_id in plan.shard_ids]
 
 
 def get_planned_mb(input):
     """Planned size in MiB of the shard a job processes."""
-    return json.loads(Path(input[0]).read_text("utf-8"))["planned_bytes"] / 2**20
+    return ShardRecord.read(Path(input[0])).planned_bytes / 2**20
 
 
 def get_shard_mem_mb(wildcards, input, attempt):

@@ -6,14 +6,14 @@
 
 rule merge:
     input:
-        plan="plan/plan.json",
+        plan=layout.PLAN,
         chunks=get_shard_chunks,
     output:
-        "run/summary.json",
+        layout.SUMMARY,
     log:
-        "logs/merge.log",
+        layout.MERGE_LOG,
     benchmark:
-        "benchmarks/merge.tsv"
+        layout.MERGE_BENCHMARK
     conda:
         "../envs/pixel-patrol.yaml"
     resources:

@@ -5,9 +5,9 @@
 
 checkpoint plan:
     output:
-        "plan/plan.json",
+        layout.PLAN,
     log:
-        "logs/plan.log",
+        layout.PLAN_LOG,
     localrule: True
     conda:
         "../envs/pixel-patrol.yaml"

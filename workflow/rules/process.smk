@@ -4,13 +4,13 @@
 
 rule process_shard:
     input:
-        "shards/{shard}.json",
+        layout.SHARD_PATTERN,
     output:
-        "chunks/{shard}.parquet",
+        layout.CHUNK_PATTERN,
     log:
-        "logs/shards/{shard}.log",
+        layout.SHARD_LOG_PATTERN,
     benchmark:
-        "benchmarks/shards/{shard}.tsv"
+        layout.SHARD_BENCHMARK_PATTERN
     conda:
         "../envs/pixel-patrol.yaml"
     threads: 1

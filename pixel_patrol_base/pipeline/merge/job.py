@@ -13,7 +13,6 @@ Call graph::
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -24,7 +23,8 @@ from typing import Any
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.pipeline.run import layout
-from pixel_patrol_base.pipeline.run.config import config_fingerprint, plugin_versions
+from pixel_patrol_base.pipeline.run.config import RunConfig, config_fingerprint, plugin_versions
+from pixel_patrol_base.pipeline.run.records import PlanRecord, RunSummary
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,6 @@ LIBRARIES = (
     "zarr",
     "duckdb",
 )
-SETTINGS_KEYS = (
-    "file_extensions",
-    "slice_size",
-    "mb_per_task",
-    "max_images_per_task",
-    "max_workers",
-    "rows_per_part",
-    "parquet_row_group_size",
-    "thumbnail_size",
-    "scheduler",
-)
 
 
 def library_versions() -> dict[str, str]:
@@ -65,30 +54,29 @@ def library_versions() -> dict[str, str]:
 
 
 def footer_metadata(
-    config: Mapping[str, Any],
-    plan: Mapping[str, Any],
+    config: RunConfig,
+    plan: PlanRecord,
     shard_counts: Mapping[str, Any],
     timings: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The project metadata embedded in the report footer (counts from data are added later)."""
-    versions = plugin_versions(config)
+    versions = plugin_versions(config.to_mapping())
     return {
         "format_version": 1,
-        "project_name": config["project_name"],
-        "description": config.get("description", ""),
-        "flavor": config.get("flavor", ""),
-        "base_dir": None if config.get("omit_base_dir") else config["base_dir"],
-        "paths": list(config.get("paths") or []),
-        "loader": config.get("loader"),
+        "project_name": config.project_name,
+        "description": config.description,
+        "flavor": config.flavor,
+        "base_dir": None if config.omit_base_dir else str(config.base_dir),
+        "paths": list(config.paths),
+        "loader": config.loader,
         "processors": versions["processors"],
-        "settings": {key: config.get(key) for key in SETTINGS_KEYS}
-        | {"loader_version": versions["loader"]},
+        "settings": config.footer_settings() | {"loader_version": versions["loader"]},
         "package_version": __version__,
         "library_versions": library_versions(),
         "config_fingerprint": config_fingerprint(config),
         "counts": {
-            "files_found": plan["n_files"],
-            "skipped_by_extension": plan["skipped_by_extension"],
+            "files_found": plan.n_files,
+            "skipped_by_extension": plan.skipped_by_extension,
             **shard_counts,
         },
         "timings": dict(timings),
@@ -96,7 +84,7 @@ def footer_metadata(
     }
 
 
-def run_merge(config: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
+def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
     """Merge the chunks of the current plan into the report and write the run summary.
 
     Returns:
@@ -107,60 +95,60 @@ def run_merge(config: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
     from pixel_patrol_base.pipeline.shard.chunks import read_chunk_info
 
     started = time.perf_counter()
-    plan = json.loads(layout.plan_file(workdir).read_text("utf-8"))
-    shard_ids = [s["id"] for s in plan["shards"]]
+    plan = PlanRecord.read(layout.plan_file(workdir))
+    shard_ids = plan.shard_ids
     chunks = [layout.chunk_file(workdir, sid) for sid in shard_ids]
     infos = [read_chunk_info(c) for c in chunks]
-    planned_at = datetime.fromisoformat(plan["planned_at"])
+    planned_at = datetime.fromisoformat(plan.planned_at)
     processed = [i for i in infos if datetime.fromisoformat(i.created_at) >= planned_at]
     shard_counts = {
         "shards": len(chunks),
         "shards_processed": len(processed),
         "shards_reused": len(chunks) - len(processed),
     }
-    imported = sorted({s for s in (config.get("paths") or ["."])})
-    base_name = "." if config.get("omit_base_dir") else Path(config["base_dir"]).name
+    imported = sorted(set(config.paths or ["."]))
+    base_name = "." if config.omit_base_dir else config.base_dir.name
     labels = short_labels(imported, base_name)
     processor_cpu: dict[str, float] = {}
     for info in processed:
         for pid, seconds in info.processor_cpu_s.items():
             processor_cpu[pid] = processor_cpu.get(pid, 0.0) + seconds
     timings: dict[str, Any] = {
-        "plan_s": round(plan["plan_seconds"], 3),
+        "plan_s": round(plan.plan_seconds, 3),
         "process_s": round(sum(i.elapsed_s for i in processed), 3),
         "process_cpu_s": round(sum(i.cpu_s for i in processed), 3),
         "processor_cpu_s": {pid: round(s, 3) for pid, s in sorted(processor_cpu.items())},
     }
     metadata = footer_metadata(config, plan, shard_counts, timings)
-    output = Path(config["output"])
+    output = config.output
     result = merge_chunks(
         chunks,
         output,
         labels=labels,
         metadata=metadata,
-        row_group_size=int(config["parquet_row_group_size"]),
+        row_group_size=config.parquet_row_group_size,
     )
     merge_s = time.perf_counter() - started
     stat = output.stat()
-    summary = {
-        "output": str(output),
-        "files_found": plan["n_files"],
-        "files": result.files,
-        "images": result.images,
-        "failed": result.failed,
-        "rows": result.rows,
-        "skipped_by_extension": plan["skipped_by_extension"],
-        "warnings": plan["warnings"],
-        **shard_counts,
-        "shard_ids": shard_ids,
-        "config_fingerprint": metadata["config_fingerprint"],
-        "output_size": stat.st_size,
-        "output_mtime_ns": stat.st_mtime_ns,
-        "merge_s": round(merge_s, 3),
-        "wall_s": round((time.time_ns() - plan["planned_at_ns"]) / 1e9, 3),
-    }
-    path = layout.summary_file(workdir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
+    summary = RunSummary(
+        output=str(output),
+        files_found=plan.n_files,
+        files=result.files,
+        images=result.images,
+        failed=result.failed,
+        rows=result.rows,
+        skipped_by_extension=plan.skipped_by_extension,
+        warnings=plan.warnings,
+        shards=shard_counts["shards"],
+        shards_processed=shard_counts["shards_processed"],
+        shards_reused=shard_counts["shards_reused"],
+        shard_ids=shard_ids,
+        config_fingerprint=metadata["config_fingerprint"],
+        output_size=stat.st_size,
+        output_mtime_ns=stat.st_mtime_ns,
+        merge_s=round(merge_s, 3),
+        wall_s=round((time.time_ns() - plan.planned_at_ns) / 1e9, 3),
+    )
+    summary.write(layout.summary_file(workdir))
     log.info("merged %d rows from %d chunks into %s", result.rows, len(chunks), output)
     return summary

@@ -12,22 +12,20 @@ Snakemake, that nothing changed since the last run.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base import plugins
-from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.pipeline.plan.discovery import Discovery, FileEntry, discover
 from pixel_patrol_base.pipeline.plan.sharding import ShardPlan, plan_shards
 from pixel_patrol_base.pipeline.run import layout
-from pixel_patrol_base.pipeline.run.config import processing_fingerprint
+from pixel_patrol_base.pipeline.run.config import RunConfig, processing_fingerprint
+from pixel_patrol_base.pipeline.run.records import PlannedShard, PlanRecord, ShardRecord
 
 log = logging.getLogger(__name__)
 
@@ -47,44 +45,39 @@ class Plan:
         return [s.shard_id for s in self.shards.shards]
 
 
-def extension_filter(config: Mapping[str, Any]) -> frozenset[str] | None:
+def extension_filter(config: RunConfig) -> frozenset[str] | None:
     """Extensions to list: the selection, narrowed to what the loader reads (None = all)."""
-    selected = config.get("file_extensions", "all")
-    chosen = None if selected == "all" else frozenset(selected)
-    loader_id = config.get("loader")
-    if loader_id is None:
+    chosen = None if config.file_extensions is None else frozenset(config.file_extensions)
+    if config.loader is None:
         return chosen
-    readable = frozenset(plugins.get_loader(loader_id).extensions)
+    readable = frozenset(plugins.get_loader(config.loader).extensions)
     return readable if chosen is None else chosen & readable
 
 
 def _previous_target(workdir: Path) -> int | None:
     try:
-        target = json.loads(layout.plan_file(workdir).read_text("utf-8"))["target_cost"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return PlanRecord.read(layout.plan_file(workdir)).target_cost
+    except (OSError, ValueError):
         return None
-    return int(target) if isinstance(target, int) else None
 
 
-def make_plan(config: Mapping[str, Any]) -> Plan:
+def make_plan(config: RunConfig) -> Plan:
     """Discover the files of ``config`` and shard them (no files are written)."""
     started = time.perf_counter()
-    workdir = Path(config["workdir"])
-    output = Path(config["output"])
     found = discover(
-        Path(config["base_dir"]),
-        config.get("paths") or (),
+        config.base_dir,
+        config.paths,
         extensions=extension_filter(config),
-        exclude=(workdir, output),
+        exclude=(config.workdir, config.output),
     )
     fingerprint = processing_fingerprint(config)
     shards = plan_shards(
         found.entries,
         fingerprint=fingerprint,
-        reads_pixels=config.get("loader") is not None,
-        max_images_per_task=int(config["max_images_per_task"]),
-        workers=int(config.get("max_workers") or os.cpu_count() or 1),
-        previous_target=_previous_target(workdir),
+        reads_pixels=config.loader is not None,
+        max_images_per_task=config.max_images_per_task,
+        workers=config.max_workers or os.cpu_count() or 1,
+        previous_target=_previous_target(config.workdir),
     )
     return Plan(found, shards, fingerprint, time.perf_counter() - started)
 
@@ -102,12 +95,7 @@ def _entry_record(entry: FileEntry) -> list[Any]:
 
 def read_entries(shard_path: Path) -> list[FileEntry]:
     """The file entries of a shard file written by :func:`write_plan`."""
-    records = json.loads(shard_path.read_text("utf-8"))["entries"]
-    return [FileEntry(*record) for record in records]
-
-
-def _write_json(path: Path, payload: Any) -> None:
-    write_text_atomic(path, json.dumps(payload, ensure_ascii=False))
+    return [FileEntry(*record) for record in ShardRecord.read(shard_path).entries]
 
 
 def _remove_stale(folder: Path, keep: set[str], suffix: str) -> int:
@@ -121,63 +109,53 @@ def _remove_stale(folder: Path, keep: set[str], suffix: str) -> int:
     return removed
 
 
-def write_plan(plan: Plan, workdir: Path) -> dict[str, Any]:
+def write_plan(plan: Plan, workdir: Path) -> PlanRecord:
     """Write new shard files, drop stale ones, and write ``plan/plan.json``.
 
     A shard file that already exists is left untouched: its id is a hash of its content,
     and keeping its modification time keeps Snakemake from rerunning its job.
 
     Returns:
-        The content written to ``plan/plan.json``.
+        The record written to ``plan/plan.json``.
     """
-    keep = set(plan.shard_ids)
     shards = []
     for shard in plan.shards.shards:
         path = layout.shard_file(workdir, shard.shard_id)
         if not path.exists():
-            _write_json(
-                path,
-                {
-                    "shard_id": shard.shard_id,
-                    "fingerprint": plan.fingerprint,
-                    "planned_bytes": shard.planned_bytes,
-                    "cost": shard.cost,
-                    "entries": [_entry_record(e) for e in shard.entries],
-                },
-            )
+            ShardRecord(
+                shard_id=shard.shard_id,
+                fingerprint=plan.fingerprint,
+                planned_bytes=shard.planned_bytes,
+                cost=shard.cost,
+                entries=[_entry_record(e) for e in shard.entries],
+            ).write(path)
         reused = layout.chunk_file(workdir, shard.shard_id).exists()
-        shards.append(
-            {
-                "id": shard.shard_id,
-                "n_files": len(shard.entries),
-                "planned_bytes": shard.planned_bytes,
-                "reused": reused,
-            }
-        )
+        shards.append(PlannedShard(shard.shard_id, len(shard.entries), shard.planned_bytes, reused))
+    keep = set(plan.shard_ids)
     stale = sum(
-        _remove_stale(workdir / sub, keep, suffix)
-        for sub, suffix in (("shards", ".json"), ("chunks", ".parquet"), ("progress", ".txt"))
+        _remove_stale(workdir / folder, keep, suffix)
+        for folder, suffix in layout.SHARD_FOLDERS.items()
     )
     if stale:
         log.info("removed %d stale shard files from an earlier plan", stale)
     now = time.time_ns()
-    content = {
-        "planned_at": datetime.fromtimestamp(now / 1e9, UTC).isoformat(),
-        "planned_at_ns": now,
-        "fingerprint": plan.fingerprint,
-        "target_cost": plan.shards.target_cost,
-        "n_files": len(plan.discovery.entries),
-        "total_bytes": sum(e.size_bytes for e in plan.discovery.entries),
-        "skipped_by_extension": plan.discovery.skipped_by_extension,
-        "warnings": plan.discovery.warnings,
-        "plan_seconds": plan.seconds,
-        "shards": shards,
-    }
-    _write_json(layout.plan_file(workdir), content)
+    record = PlanRecord(
+        planned_at=datetime.fromtimestamp(now / 1e9, UTC).isoformat(),
+        planned_at_ns=now,
+        fingerprint=plan.fingerprint,
+        target_cost=plan.shards.target_cost,
+        n_files=len(plan.discovery.entries),
+        total_bytes=sum(e.size_bytes for e in plan.discovery.entries),
+        skipped_by_extension=plan.discovery.skipped_by_extension,
+        warnings=plan.discovery.warnings,
+        plan_seconds=plan.seconds,
+        shards=shards,
+    )
+    record.write(layout.plan_file(workdir))
     log.info(
         "planned %d files in %d shards (%d reused)",
-        content["n_files"],
+        record.n_files,
         len(shards),
-        sum(1 for s in shards if s["reused"]),
+        sum(1 for s in shards if s.reused),
     )
-    return content
+    return record

@@ -1,15 +1,20 @@
 """Names of the files and folders inside a workdir, in one place.
 
-Every rule, job and the runner go through these helpers, so the layout of
-``<workdir>/`` is defined once::
+The Snakemake rules (through ``workflow/rules/common.smk``), the jobs, the runner and the
+API all go through these names, so the layout of ``<workdir>/`` is defined once::
 
-    config.yaml            the run's config (written by the API, or by hand)
-    plan/plan.json         the current plan (checkpoint output)
-    shards/<id>.json       one content-addressed shard: its file entries
-    chunks/<id>.parquet    the rows of one shard
-    progress/<id>.txt      files done so far by a running shard job
-    logs/                  Snakemake and per-job logs
-    run/                   summary and error record of the last merge
+    config.yaml                  the run's config (written by the API, or by hand)
+    plan/plan.json               the current plan (checkpoint output)
+    shards/<id>.json             one content-addressed shard: its file entries
+    chunks/<id>.parquet          the rows of one shard
+    progress/<id>.txt            files done so far by a running shard job
+    logs/                        Snakemake and per-job logs
+    benchmarks/                  Snakemake's per-job benchmarks
+    run/summary.json             counts and timings of the last merge
+    run/error.json               type and message of the last failed job
+
+The ``*_PATTERN`` strings are relative to the workdir (Snakemake's working directory) and
+hold the wildcard ``{shard}``; the functions give absolute paths for one shard.
 """
 
 from __future__ import annotations
@@ -17,8 +22,21 @@ from __future__ import annotations
 from pathlib import Path
 
 CONFIG = "config.yaml"
-PLAN = "plan/plan.json"
 LOCK = ".lock"
+PLAN = "plan/plan.json"
+SUMMARY = "run/summary.json"
+ERROR = "run/error.json"
+SHARD_PATTERN = "shards/{shard}.json"
+CHUNK_PATTERN = "chunks/{shard}.parquet"
+PROGRESS_PATTERN = "progress/{shard}.txt"
+SNAKEMAKE_LOG = "logs/snakemake.log"
+PLAN_LOG = "logs/plan.log"
+MERGE_LOG = "logs/merge.log"
+SHARD_LOG_PATTERN = "logs/shards/{shard}.log"
+MERGE_BENCHMARK = "benchmarks/merge.tsv"
+SHARD_BENCHMARK_PATTERN = "benchmarks/shards/{shard}.tsv"
+SHARD_FOLDERS = {"shards": ".json", "chunks": ".parquet", "progress": ".txt"}
+"""Folders holding one file per shard (named ``<id><suffix>``), by suffix."""
 
 
 def plan_file(workdir: Path) -> Path:
@@ -28,24 +46,29 @@ def plan_file(workdir: Path) -> Path:
 
 def shard_file(workdir: Path, shard_id: str) -> Path:
     """The entries of one shard."""
-    return workdir / "shards" / f"{shard_id}.json"
+    return workdir / SHARD_PATTERN.format(shard=shard_id)
 
 
 def chunk_file(workdir: Path, shard_id: str) -> Path:
     """The rows of one processed shard."""
-    return workdir / "chunks" / f"{shard_id}.parquet"
+    return workdir / CHUNK_PATTERN.format(shard=shard_id)
 
 
 def progress_file(workdir: Path, shard_id: str) -> Path:
     """The running count of files a shard job has finished."""
-    return workdir / "progress" / f"{shard_id}.txt"
+    return workdir / PROGRESS_PATTERN.format(shard=shard_id)
 
 
 def summary_file(workdir: Path) -> Path:
     """Counts and timings of the last successful merge."""
-    return workdir / "run" / "summary.json"
+    return workdir / SUMMARY
 
 
 def error_file(workdir: Path) -> Path:
     """Type and message of the last failure of a job, for the runner to re-raise."""
-    return workdir / "run" / "error.json"
+    return workdir / ERROR
+
+
+def snakemake_log(workdir: Path) -> Path:
+    """Snakemake's own log of a run started by the API or the CLI."""
+    return workdir / SNAKEMAKE_LOG

@@ -2,11 +2,11 @@
 
 Call graph::
 
-    run_workflow(config, profile, ...)
+    run_workflow(workdir, config_path, profile, ...)
       ├─ snakemake_command(...)      python -m snakemake -s Snakefile --configfile ...
       ├─ subprocess (output -> log)  dies with its parent (PR_SET_PDEATHSIG)
       ├─ ProgressMonitor.poll()      plan/plan.json + progress/<id>.txt, every 0.25 s
-      └─ read run/summary.json       or raise the recorded job error
+      └─ RunSummary.read             run/summary.json, or raise the recorded job error
 
 Snakemake runs as a child process rather than through its Python API: the child owns
 its logging and global state, can be stopped cleanly, and a plain user script calling
@@ -16,19 +16,18 @@ the API needs no ``if __name__ == "__main__"`` guard.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pixel_patrol_base import resources
 from pixel_patrol_base.errors import ReportValidationError, WorkflowError
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.records import JobError, PlanRecord, RunSummary
 from pixel_patrol_base.pipeline.run.slurm import slurm_arguments
 
 ProgressCallback = Callable[[int, int], None]
@@ -87,17 +86,17 @@ class ProgressMonitor:
         self._workdir = workdir
         self._started_ns = started_ns
         self._callback = callback
-        self._plan: dict[str, Any] | None = None
+        self._plan: PlanRecord | None = None
         self.done = 0
         self.total = -1
 
-    def _load_plan(self) -> dict[str, Any] | None:
+    def _load_plan(self) -> PlanRecord | None:
         if self._plan is None:
             try:
-                plan = json.loads(layout.plan_file(self._workdir).read_text("utf-8"))
+                plan = PlanRecord.read(layout.plan_file(self._workdir))
             except (OSError, ValueError):
                 return None
-            if plan.get("planned_at_ns", 0) >= self._started_ns:
+            if plan.planned_at_ns >= self._started_ns:
                 self._plan = plan
         return self._plan
 
@@ -105,14 +104,14 @@ class ProgressMonitor:
         """Update ``done``/``total`` and call the callback."""
         plan = self._load_plan()
         if plan is not None:
-            self.total = int(plan["n_files"])
+            self.total = plan.n_files
             done = 0
-            for shard in plan["shards"]:
-                if shard["reused"]:
-                    done += shard["n_files"]
+            for shard in plan.shards:
+                if shard.reused:
+                    done += shard.n_files
                     continue
                 try:
-                    done += int(layout.progress_file(self._workdir, shard["id"]).read_text())
+                    done += int(layout.progress_file(self._workdir, shard.id).read_text())
                 except (OSError, ValueError):
                     continue
             self.done = min(done, self.total)
@@ -122,13 +121,13 @@ class ProgressMonitor:
 
 def _raise_job_error(workdir: Path, log_path: Path, returncode: int) -> None:
     try:
-        record = json.loads(layout.error_file(workdir).read_text("utf-8"))
+        record: JobError | None = JobError.read(layout.error_file(workdir))
     except (OSError, ValueError):
         record = None
-    if record is not None and record.get("type") == "ReportValidationError":
-        raise ReportValidationError(f"{record['message']}\n(the chunks are kept in {workdir})")
+    if record is not None and record.type == "ReportValidationError":
+        raise ReportValidationError(f"{record.message}\n(the chunks are kept in {workdir})")
     if record is not None:
-        raise WorkflowError(f"{record['step']} failed: {record['message']} (log: {log_path})")
+        raise WorkflowError(f"{record.step} failed: {record.message} (log: {log_path})")
     lines = log_path.read_text("utf-8", errors="replace").splitlines() if log_path.exists() else []
     errors = [ln for ln in lines if "Error" in ln or "error" in ln][-5:]
     detail = "; ".join(e.strip() for e in errors) or f"exit status {returncode}"
@@ -136,21 +135,20 @@ def _raise_job_error(workdir: Path, log_path: Path, returncode: int) -> None:
 
 
 def run_workflow(
-    config: Mapping[str, Any],
+    workdir: Path,
     config_path: Path,
     *,
     profile: str,
     cores: int | None,
     log_path: Path,
     progress_callback: ProgressCallback | None = None,
-) -> dict[str, Any]:
-    """Run Snakemake on ``config_path`` and return the run summary.
+) -> RunSummary:
+    """Run Snakemake on ``config_path`` (the config of ``workdir``) and return the summary.
 
     Raises:
         ReportValidationError: when the merge found rows that violate the catalog.
         WorkflowError: for any other failure (the message names the step and the log).
     """
-    workdir = Path(config["workdir"])
     layout.error_file(workdir).unlink(missing_ok=True)
     layout.summary_file(workdir).unlink(missing_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,5 +180,9 @@ def run_workflow(
     monitor.poll()
     if proc.returncode != 0:
         _raise_job_error(workdir, log_path, proc.returncode)
-    summary: dict[str, Any] = json.loads(layout.summary_file(workdir).read_text("utf-8"))
-    return summary
+    try:
+        return RunSummary.read(layout.summary_file(workdir))
+    except (OSError, ValueError) as exc:
+        raise WorkflowError(
+            f"the workflow ended without a run summary ({exc}); see the log: {log_path}"
+        ) from exc

@@ -25,6 +25,7 @@ from pixel_patrol_base import plugins
 from pixel_patrol_base.errors import ImageLoadError
 from pixel_patrol_base.imaging.engine import budget_bytes, fits_budget, process_image
 from pixel_patrol_base.loaders.common import header_row, one_line
+from pixel_patrol_base.pipeline.run.config import RunConfig
 from pixel_patrol_base.plugins.contracts import ImageInfo, ThumbnailArraySource, WholeArrayReader
 
 log = logging.getLogger(__name__)
@@ -39,15 +40,15 @@ def _message(exc: BaseException) -> str:
 class ImageRows:
     """Reads files with the configured loader and processors, one file at a time."""
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
-        self._loader = plugins.get_loader(str(config["loader"]))
-        self._processors = [plugins.get_processor(p) for p in config.get("processors", [])]
-        self._slice_size = dict(config["slice_size"])
-        self._mb_per_task = float(config["mb_per_task"])
+    def __init__(self, config: RunConfig) -> None:
+        self._loader = plugins.get_loader(str(config.loader))
+        self._processors = [plugins.get_processor(p) for p in config.processors]
+        self._slice_size = dict(config.slice_size)
+        self._mb_per_task = config.mb_per_task
         self._budget = budget_bytes(self._mb_per_task)
-        self._thumbnail_size = int(config["thumbnail_size"])
+        self._thumbnail_size = config.thumbnail_size
         # With a Dask cluster every read goes through it, small images included.
-        self._in_memory = not config.get("scheduler")
+        self._in_memory = not config.scheduler
         self._lazy_ready = not self._in_memory
         self.last_image_count = 0
         self.cpu_s: dict[str, float] = {p.id: 0.0 for p in self._processors}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.pipeline.plan.discovery import FileEntry
 from pixel_patrol_base.pipeline.plan.planner import read_entries
+from pixel_patrol_base.pipeline.run.config import RunConfig
 from pixel_patrol_base.table.catalog import AXES
 
 log = logging.getLogger(__name__)
@@ -68,22 +68,20 @@ class ProgressWriter:
             self._last = now
 
 
-def run_shard(
-    shard_path: Path, chunk_path: Path, config: Mapping[str, Any], progress_path: Path
-) -> None:
+def run_shard(shard_path: Path, chunk_path: Path, config: RunConfig, progress_path: Path) -> None:
     """Process every entry of ``shard_path`` and write ``chunk_path`` atomically."""
     from pixel_patrol_base.pipeline.shard.chunks import ChunkInfo, ChunkWriter
 
     started, cpu_started = time.perf_counter(), time.process_time()
     entries = read_entries(shard_path)
-    base_dir = Path(config["base_dir"])
+    base_dir = config.base_dir
     progress = ProgressWriter(progress_path)
     image_rows = None
-    if config.get("loader") is not None:
+    if config.loader is not None:
         from pixel_patrol_base.pipeline.shard.images import ImageRows
 
         image_rows = ImageRows(config)
-    rows_per_part = int(config["rows_per_part"])
+    rows_per_part = config.rows_per_part
     n_images = n_failed = 0
     buffer: list[dict[str, Any]] = []
     with ChunkWriter(chunk_path, rows_per_part=rows_per_part) as writer:
