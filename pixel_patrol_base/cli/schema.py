@@ -1,20 +1,18 @@
 """The ``pixel-patrol schema`` subcommand: print the column catalog.
 
-Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_schema_parser`. Every installed
-loader and processor is imported first, so that the columns they declare are listed too.
+Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_schema_parser`. The
+catalog lists the columns every installed loader and processor declares in its metadata,
+without importing any plugin (:func:`pixel_patrol_base.table.catalog.all_columns`).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pixel_patrol_base.table.catalog import Column
-
-log = logging.getLogger(__name__)
 
 
 def add_schema_parser(subparsers: Any) -> None:
@@ -32,23 +30,6 @@ def add_schema_parser(subparsers: Any) -> None:
         help="output format (default: %(default)s)",
     )
     parser.set_defaults(handler=run_schema)
-
-
-def _load_processor_columns() -> None:
-    """Import every installed loader and processor so that their columns register."""
-    from pixel_patrol_base import plugins
-    from pixel_patrol_base.errors import PluginLoadError
-
-    kinds = (
-        ("loader", plugins.loader_ids(), plugins.get_loader),
-        ("processor", plugins.processor_ids(), plugins.get_processor),
-    )
-    for kind, ids, get in kinds:
-        for plugin_id in ids:
-            try:
-                get(plugin_id)
-            except PluginLoadError as exc:
-                log.warning("%s; the %s's columns are not listed", exc, kind)
 
 
 def _schema_rows(columns: Iterable[Column]) -> list[dict[str, Any]]:
@@ -99,6 +80,5 @@ def run_schema(args: argparse.Namespace) -> int:
     """Handle ``pixel-patrol schema``."""
     from pixel_patrol_base.table import catalog
 
-    _load_processor_columns()
     print(format_schema(_schema_rows(catalog.all_columns()), args.format))
     return 0

@@ -1,10 +1,10 @@
 """What all loaders share: the header row, the extra columns, error messages, extensions.
 
 :func:`header_row` turns an :class:`~pixel_patrol_base.plugins.contracts.ImageInfo` into the
-level-0 header columns. The metadata a loader passes through in ``ImageInfo.extra`` is
-declared here (:data:`EXTRA_COLUMNS`) and registered with the column catalog on import,
-so every extra column is documented like any other. Array access lives in
-:mod:`.lazy`, axis rules in :mod:`.axes`.
+level-0 header columns. The metadata a loader passes through in ``ImageInfo.extra`` must
+be declared as a column in a loader's metadata (the built-in loaders declare
+:data:`~.manifest.EXTRA_COLUMNS`), so every extra column is documented like any other.
+Array access lives in :mod:`.lazy`, axis rules in :mod:`.axes`.
 """
 
 from __future__ import annotations
@@ -16,31 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.loaders.manifest import EXTRA_COLUMNS
 from pixel_patrol_base.plugins.contracts import ImageInfo
-from pixel_patrol_base.table.catalog import Column, Levels, register
-
-EXTRA_COLUMNS: tuple[Column, ...] = (
-    Column("image_name", "string",
-           "Name of the image (series or scene) in the file's own metadata, where it has one.",
-           producer="loader", levels=Levels.IMAGE),
-    Column("resolution_levels", "int32",
-           "Number of resolution levels stored for the image (1 when it is not a pyramid).",
-           producer="loader", levels=Levels.IMAGE),
-    Column("compression", "string",
-           "Compression of the stored pixels as the file names it (e.g. 'LZW', 'zstd'); "
-           "'none' when uncompressed.", producer="loader", levels=Levels.IMAGE),
-    Column("format_reader", "string",
-           "Library or bioio plugin that decoded the file (e.g. 'bioio-ome-tiff', 'tifffile', "
-           "'zarr').", producer="loader", levels=Levels.IMAGE),
-)  # fmt: skip
-"""Columns a loader may fill through ``ImageInfo.extra``; registered with the catalog."""
-
-register(EXTRA_COLUMNS)
 
 EXTRA_NAMES = frozenset(c.name for c in EXTRA_COLUMNS)
 
 _MAX_MESSAGE = 300
 _DEFAULT_CHANNEL = re.compile(r"Channel:\d+(:\d+)*")
+
+
+def _loader_declares(name: str) -> bool:
+    """Whether an installed loader declares ``name`` among its columns (in its metadata)."""
+    from pixel_patrol_base.plugins import registry
+
+    return any(c.matches(name) for m in registry.installed_loaders() for c in m.columns)
 
 
 def header_row(info: ImageInfo, n_images: int) -> dict[str, Any]:
@@ -57,12 +46,12 @@ def header_row(info: ImageInfo, n_images: int) -> dict[str, Any]:
         ``channel_names`` (``None`` when unknown) and the ``extra`` metadata.
 
     Raises:
-        ValueError: when ``info.extra`` holds a column not declared in
-            :data:`EXTRA_COLUMNS`, or ``dim_order`` and ``shape`` disagree.
+        ValueError: when ``info.extra`` holds a column that no installed loader declares
+            in its metadata, or ``dim_order`` and ``shape`` disagree.
     """
     if len(info.dim_order) != len(info.shape):
         raise ValueError(f"dim_order {info.dim_order!r} does not match shape {info.shape}")
-    undeclared = sorted(set(info.extra) - EXTRA_NAMES)
+    undeclared = sorted(n for n in set(info.extra) - EXTRA_NAMES if not _loader_declares(n))
     if undeclared:
         raise ValueError(f"undeclared extra header column(s): {', '.join(undeclared)}")
     row: dict[str, Any] = {

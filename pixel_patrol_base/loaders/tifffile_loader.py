@@ -43,22 +43,21 @@ from pixel_patrol_base.loaders.common import (
     size_of,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.loaders.manifest import TIFFFILE_METADATA
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
 
 READER = "tifffile"
-EXTENSIONS = frozenset(
-    {"tif", "tiff", "ome.tif", "ome.tiff", "btf", "ome.btf", "tf2", "tf8", "ome.tf2",
-     "ome.tf8", "lsm", "stk"}
-)  # fmt: skip
+METADATA = TIFFFILE_METADATA
+EXTENSIONS = METADATA.extensions
 
 
 class TifffileLoader:
     """Reads TIFF files with tifffile (see the module docstring)."""
 
-    id = "tifffile"
-    version = "1"
+    id = METADATA.id
+    version = METADATA.version
     extensions: frozenset[str] = EXTENSIONS
 
     def read_header(self, path: Path) -> list[ImageInfo]:

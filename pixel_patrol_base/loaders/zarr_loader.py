@@ -41,6 +41,7 @@ from pixel_patrol_base.loaders.common import (
     size_of,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.loaders.manifest import ZARR_METADATA
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 READER = "zarr"
@@ -54,9 +55,9 @@ _TYPE_LETTERS: Mapping[str, str] = {"time": "T", "channel": "C", "space": "Q"}
 class ZarrLoader:
     """Reads Zarr stores and OME-Zarr with zarr-python (see the module docstring)."""
 
-    id = "zarr"
-    version = "1"
-    extensions: frozenset[str] = frozenset({"zarr", "ome.zarr"})
+    id = ZARR_METADATA.id
+    version = ZARR_METADATA.version
+    extensions: frozenset[str] = ZARR_METADATA.extensions
 
     def read_header(self, path: Path) -> list[ImageInfo]:
         """One :class:`ImageInfo` per image in the store, reading metadata only.

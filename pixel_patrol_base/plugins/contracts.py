@@ -1,8 +1,10 @@
 """Plugin contracts: what a loader and a processor must provide.
 
 Both are ``typing.Protocol`` classes; built-in plugins and third-party ones register the
-same way, through entry points (see :mod:`pixel_patrol_base.plugins.registry`). The conformance
-tests are derived from these Protocols.
+same way, through entry points that name their metadata (see
+:mod:`pixel_patrol_base.plugins.metadata` and :mod:`pixel_patrol_base.plugins.registry`).
+The conformance checks (:mod:`pixel_patrol_base.plugins.testing`) are derived from these
+Protocols.
 """
 
 from __future__ import annotations
@@ -119,7 +121,9 @@ class Processor(Protocol):
     id: str
     version: str
     columns: tuple[Column, ...]
-    """Output columns, declared in (and registered with) the column catalog."""
+    """Output columns: the same tuple as the processor's metadata declares (see
+    :class:`~pixel_patrol_base.plugins.metadata.ProcessorMetadata`), which the column
+    catalog lists."""
     halo: int
     """Neighbour pixels each tile needs around its core on every side (0: pointwise)."""
     uses_overview: bool

@@ -1,9 +1,11 @@
 """Built-in processors, one module each, found through the ``pixel_patrol.processors`` entry points.
 
-Each module declares its columns (with the formula in each description), registers them
-with the column catalog at import, and exposes ``PROCESSOR``, an object that satisfies
-:class:`pixel_patrol_base.plugins.contracts.Processor`. The engine that drives them lives in
-:mod:`pixel_patrol_base.imaging.engine`.
+:mod:`.manifest` holds each processor's metadata (id, version and its columns, with the
+formula in each description); the entry points name those metadata objects, so the column
+catalog lists every column without importing a processor. Each processor module exposes
+``PROCESSOR``, an object that satisfies :class:`pixel_patrol_base.plugins.contracts.Processor`
+and takes its id, version and columns from its metadata. The engine that drives them lives
+in :mod:`pixel_patrol_base.imaging.engine`.
 
 * ``raster-basic`` (:mod:`.basic`): min, max, mean, std, finite count, non-finite share.
 * ``raster-histogram`` (:mod:`.histogram`): 256-bin histogram over the row's own range.

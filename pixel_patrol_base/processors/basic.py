@@ -17,65 +17,12 @@ from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.stats import Moments, is_small_int, merge_moments
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.plugins.contracts import TileVisitor
-from pixel_patrol_base.table.catalog import Aggregation, Column, register
+from pixel_patrol_base.processors.manifest import BASIC_METADATA
 
-ID = "raster-basic"
-VERSION = "1.0.0"
-
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "min_intensity",
-        "float64",
-        "Smallest finite pixel value of the row (float64); null when the row has no finite "
-        "pixel. Aggregates as the min of the slices' minima.",
-        producer=ID,
-        aggregation=Aggregation.MIN,
-    ),
-    Column(
-        "max_intensity",
-        "float64",
-        "Largest finite pixel value of the row (float64); null when the row has no finite "
-        "pixel. Aggregates as the max of the slices' maxima.",
-        producer=ID,
-        aggregation=Aggregation.MAX,
-    ),
-    Column(
-        "mean_intensity",
-        "float64",
-        "Mean of the n finite pixel values v of the row, in float64: Σv / n; null when n = 0. "
-        "Aggregates as the mean of the slices weighted by finite_pixel_count, which equals "
-        "the mean of all the row's finite pixels.",
-        producer=ID,
-        aggregation=Aggregation.MEAN,
-    ),
-    Column(
-        "std_intensity",
-        "float64",
-        "Population standard deviation (ddof 0) of the finite pixel values: "
-        "sqrt(Σ(v − mean)² / n); null when n = 0. Aggregates as the pooled std (Chan's "
-        "parallel formula: M2 = ΣM2ᵢ + Σnᵢ(meanᵢ − mean)²), which equals the std of all "
-        "the row's finite pixels.",
-        producer=ID,
-        aggregation=Aggregation.POOLED_STD,
-    ),
-    Column(
-        "finite_pixel_count",
-        "int64",
-        "Number n of finite pixel values (samples) in the row; NaN and ±inf are left out "
-        "of every intensity statistic. Aggregates as a sum.",
-        producer=ID,
-        aggregation=Aggregation.SUM,
-    ),
-    Column(
-        "nan_fraction",
-        "float64",
-        "Share of non-finite values (NaN or ±inf): (num_pixels − finite_pixel_count) / "
-        "num_pixels; 0 for integer images. Aggregates as the mean weighted by num_pixels.",
-        producer=ID,
-        aggregation=Aggregation.MEAN,
-    ),
-)
-register(COLUMNS)
+METADATA = BASIC_METADATA
+ID = METADATA.id
+VERSION = METADATA.version
+COLUMNS = METADATA.columns
 
 
 @dataclass(frozen=True)

@@ -16,44 +16,15 @@ from pixel_patrol_base.imaging.stats import FloatArray, percentile_plan
 from pixel_patrol_base.imaging.stencil import add_sums, moments
 from pixel_patrol_base.imaging.tiles import Rect, Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
-from pixel_patrol_base.table.catalog import Aggregation, Column, register
+from pixel_patrol_base.processors.manifest import COMPRESSION_METADATA
 
-ID = "raster-compression"
-VERSION = "1.0.0"
+METADATA = COMPRESSION_METADATA
+ID = METADATA.id
+VERSION = METADATA.version
+COLUMNS = METADATA.columns
+NAMES = tuple(c.name for c in COLUMNS)
 BLOCK = 8
 EDGE_PERCENTILE = 90.0
-
-_PER_PLANE = (
-    " Computed per 2D plane (null for planes under 3×3) and aggregated as the mean "
-    "weighted by the plane's pixel count."
-)
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "blocking_index",
-        "float64",
-        "Mean absolute jump |I(p) − I(q)| between horizontally or vertically adjacent "
-        "pixels p, q that lie on either side of an 8-pixel block boundary (q's column or "
-        "row, counted from the image origin, a multiple of 8), divided by the mean "
-        "absolute jump of all other adjacent pairs; pairs with a non-finite pixel are "
-        "left out; null without both kinds of pair or when the divisor is 0. 1 means no "
-        "blocking." + _PER_PLANE,
-        producer=ID,
-        aggregation=Aggregation.MEAN,
-    ),
-    Column(
-        "ringing_index",
-        "float64",
-        "Variance of the 3×3 high-pass residual R = I − μ₃ₓ₃ near strong edges divided by "
-        "its variance elsewhere, over the valid interior (whole 3×3 neighbourhood finite). "
-        "Strong edges: Sobel magnitude sqrt(Gx² + Gy²) above its 90th percentile (numpy "
-        "linear method) over the plane's interior; near: within the 3×3 neighbourhood of "
-        "a strong edge. Null when either set is empty or the divisor is 0." + _PER_PLANE,
-        producer=ID,
-        aggregation=Aggregation.MEAN,
-    ),
-)
-NAMES = tuple(c.name for c in COLUMNS)
-register(COLUMNS)
 
 
 def _jumps(tile: Tile) -> tuple[float, int, float, int]:

@@ -22,52 +22,14 @@ from pixel_patrol_base.imaging.blocks import Leaf
 from pixel_patrol_base.imaging.stats import IntArray, IntCounts, is_small_int, merge_counts
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.plugins.contracts import TileVisitor
-from pixel_patrol_base.table.catalog import Aggregation, Column, register
+from pixel_patrol_base.processors.manifest import HISTOGRAM_METADATA
 
-ID = "raster-histogram"
-VERSION = "1.0.0"
+METADATA = HISTOGRAM_METADATA
+ID = METADATA.id
+VERSION = METADATA.version
+COLUMNS = METADATA.columns
 BINS = 256
 FINE = 16  # fine bins per bin for types without exact counts
-
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "histogram_counts",
-        "list<int64>",
-        "256 counts of the row's finite pixels. Bin of value v: floor((v − histogram_min) / "
-        "((histogram_max − histogram_min) / 256)), clipped to 0..255 (all in bin 0 when "
-        "histogram_max = histogram_min). Integers spanning fewer than 256 levels "
-        "(max − min ≤ 255) get one-level bins [lo + i, lo + i + 1) with lo = min moved down "
-        "as far as needed to keep lo + 255 inside the dtype range (uint8 always bins over "
-        "[0, 256)). Integers of up to 16 bits are exact at every level. For other types a "
-        "row that merges slices re-bins each slice's 4096 fine bins (16 per bin) by their "
-        "centre, so a pixel within 1/32 of a slice bin of an edge may land one bin off.",
-        producer=ID,
-        aggregation=Aggregation.HISTOGRAM,
-    ),
-    Column(
-        "histogram_min",
-        "float64",
-        "Lower edge of bin 0: the row's finite minimum, or lo for one-level integer bins.",
-        producer=ID,
-        aggregation=Aggregation.MIN,
-    ),
-    Column(
-        "histogram_max",
-        "float64",
-        "Upper edge of bin 255: the row's finite maximum, or lo + 256 for one-level "
-        "integer bins. Bin width = (histogram_max − histogram_min) / 256.",
-        producer=ID,
-        aggregation=Aggregation.MAX,
-    ),
-    Column(
-        "histogram_nan_count",
-        "int64",
-        "Number of non-finite values (NaN or ±inf) left out of histogram_counts.",
-        producer=ID,
-        aggregation=Aggregation.SUM,
-    ),
-)
-register(COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -25,60 +25,13 @@ from pixel_patrol_base.imaging.stats import (
 from pixel_patrol_base.imaging.stencil import add_sums, centre_crop, moments, spectral_slope
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
-from pixel_patrol_base.table.catalog import Aggregation, Column, register
+from pixel_patrol_base.processors.manifest import QUALITY_METADATA
 
-ID = "raster-quality"
-VERSION = "1.0.0"
-
-_PER_PLANE = (
-    " Computed per 2D plane (null for planes under 3×3) and aggregated as the mean "
-    "weighted by the plane's pixel count."
-)
-_SPECS = (
-    (
-        "laplacian_variance",
-        "Variance (ddof 0) of the 4-neighbour discrete Laplacian L = I(y−1,x) + I(y+1,x) + "
-        "I(y,x−1) + I(y,x+1) − 4·I(y,x) over the valid interior. Higher means sharper.",
-    ),
-    (
-        "michelson_contrast",
-        "(p99 − p1) / (p99 + p1) with p1, p99 the 1st and 99th percentiles (numpy linear "
-        "method) of the plane's finite pixels; null when p99 + p1 = 0.",
-    ),
-    (
-        "mscn_variance",
-        "Variance of the mean-subtracted contrast-normalised image (I − μ) / (σ + C) over the "
-        "valid interior, with μ and σ the mean and population std of the 3×3 neighbourhood "
-        "and C = 1e-3·(max − min) of the plane's finite pixels.",
-    ),
-    (
-        "texture_heterogeneity",
-        "std / mean (population std) of the local 3×3 standard deviation σ over the valid "
-        "interior; null when that mean is 0.",
-    ),
-    (
-        "spectral_slope",
-        "Least-squares slope of ln(radial power) against ln(spatial frequency) on the "
-        "centre crop of at most 512×512 (non-finite pixels set to the crop's mean, mean "
-        "removed, 2D Hann window); power |FFT|² averaged over rings of width 1/max(h, w) "
-        "cycles/pixel whose frequency lies between 5% and 40% of Nyquist (0.025–0.2). More "
-        "negative means blurrier.",
-    ),
-    (
-        "bright_clipping_fraction",
-        "Fraction of the plane's pixels equal to the dtype's maximum (null for floats).",
-    ),
-    (
-        "dark_clipping_fraction",
-        "Fraction of the plane's pixels equal to the dtype's minimum (null for floats).",
-    ),
-)
-COLUMNS: tuple[Column, ...] = tuple(
-    Column(name, "float64", text + _PER_PLANE, producer=ID, aggregation=Aggregation.MEAN)
-    for name, text in _SPECS
-)
+METADATA = QUALITY_METADATA
+ID = METADATA.id
+VERSION = METADATA.version
+COLUMNS = METADATA.columns
 NAMES = tuple(c.name for c in COLUMNS)
-register(COLUMNS)
 
 
 def _type_limits(dtype: np.dtype[Any]) -> tuple[int, int] | None:

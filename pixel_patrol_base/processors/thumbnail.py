@@ -22,46 +22,17 @@ from pixel_patrol_base.imaging.order import percentiles
 from pixel_patrol_base.imaging.stats import FloatArray, IntCounts, is_small_int
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.plugins.contracts import TileVisitor
-from pixel_patrol_base.table.catalog import Column, Levels, register
+from pixel_patrol_base.processors.manifest import THUMBNAIL_METADATA
 
-ID = "thumbnail"
-VERSION = "1.0.0"
+METADATA = THUMBNAIL_METADATA
+ID = METADATA.id
+VERSION = METADATA.version
+COLUMNS = METADATA.columns
 MAX_CHANNELS = 6
 COLOURS = np.array(
     [(1, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 0)], dtype=np.float64
 )
 """Channel colours of the false-colour composite: red, green, blue, cyan, magenta, yellow."""
-
-COLUMNS: tuple[Column, ...] = (
-    Column(
-        "thumbnail",
-        "binary",
-        "PNG of the image, longest side thumbnail_size (64 px by default): middle T, max "
-        "projection over Z, up to 6 channels in false colour (red, green, blue, cyan, "
-        "magenta, yellow; one channel in grey), RGB samples as colour. Pixels are sampled "
-        "with a stride (or read from a lower pyramid level), linearly stretched from "
-        "thumbnail_norm_min (black) to thumbnail_norm_max (full), then area-averaged.",
-        producer=ID,
-        levels=Levels.IMAGE,
-    ),
-    Column(
-        "thumbnail_norm_min",
-        "float64",
-        "0.5th percentile of the finite values drawn in the thumbnail (all channels "
-        "together): the value shown black. 0 for 8-bit RGB, which is drawn as stored.",
-        producer=ID,
-        levels=Levels.IMAGE,
-    ),
-    Column(
-        "thumbnail_norm_max",
-        "float64",
-        "99.5th percentile of the finite values drawn in the thumbnail: the value shown "
-        "at full intensity. 255 for 8-bit RGB, which is drawn as stored.",
-        producer=ID,
-        levels=Levels.IMAGE,
-    ),
-)
-register(COLUMNS)
 
 
 @dataclass(frozen=True)

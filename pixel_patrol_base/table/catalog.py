@@ -6,12 +6,21 @@ the whole image. The Arrow schema (:func:`arrow_schema`), the pandera model
 (:mod:`pixel_patrol_base.table.validation`), the field descriptions embedded in the Parquet and
 the ``pixel-patrol schema`` output are all generated from here.
 
+The core columns (file information, row keys, image header) are declared here; every
+other column is declared by the loader or processor that fills it, in the plugin's
+metadata. :func:`all_columns` and :func:`lookup` ask
+:mod:`pixel_patrol_base.plugins.registry` for the installed plugins' metadata each time
+(cached until the registry is refreshed), so no column depends on which plugin module
+happens to have been imported.
+
 This module imports nothing heavy at import time; Arrow types are built on demand.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +28,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+logger = logging.getLogger(__name__)
 
 AXES: tuple[str, ...] = ("T", "C", "Z", "Y", "X", "S")
 """Canonical dimension letters: time, channel, depth, rows, columns, samples (RGB)."""
@@ -191,22 +202,6 @@ def _file_columns() -> list[Column]:
     ]
 
 
-_REGISTRY: dict[str, Column] = {}
-
-
-def register(columns: Iterable[Column]) -> None:
-    """Add column declarations to the catalog (processors and loaders call this once).
-
-    Raises:
-        ValueError: when a name is declared twice with a different declaration.
-    """
-    for column in columns:
-        existing = _REGISTRY.get(column.name)
-        if existing is not None and existing != column:
-            raise ValueError(f"column {column.name!r} is declared twice, differently")
-        _REGISTRY[column.name] = column
-
-
 def _header_columns() -> list[Column]:
     return [
         Column(
@@ -283,29 +278,97 @@ def _header_columns() -> list[Column]:
     ]
 
 
-register(_file_columns())
-register(_header_columns())
+CORE_COLUMNS: tuple[Column, ...] = (*_file_columns(), *_header_columns())
+"""The columns every report has: file information, row keys and the image header."""
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Every declared column, by name, with the patterns to match concrete names against."""
+
+    columns: dict[str, Column]
+    patterns: tuple[Column, ...]
+
+
+class _Memo:
+    """The index built from the last plugin metadata seen (rebuilt after a refresh)."""
+
+    state: tuple[object, object, _Index] | None = None
+
+
+def _add(found: dict[str, Column], column: Column, owner: str) -> None:
+    existing = found.get(column.name)
+    if existing is None:
+        found[column.name] = column
+    elif existing != column:
+        logger.warning(
+            "column %r of %s differs from its earlier declaration (producer %r); the "
+            "earlier one stays in the catalog",
+            column.name,
+            owner,
+            existing.producer,
+        )
+
+
+def _index() -> _Index:
+    from pixel_patrol_base.plugins import registry
+
+    loaders, processors = registry.installed_loaders(), registry.installed_processors()
+    state = _Memo.state
+    if state is not None and state[0] is loaders and state[1] is processors:
+        return state[2]
+    found = {c.name: c for c in CORE_COLUMNS}
+    for loader in loaders:
+        for column in loader.columns:
+            _add(found, column, f"loader {loader.id!r}")
+    for processor in processors:
+        for column in processor.columns:
+            _add(found, column, f"processor {processor.id!r}")
+    index = _Index(found, tuple(c for c in found.values() if c.is_pattern))
+    _Memo.state = (loaders, processors, index)
+    return index
 
 
 def all_columns() -> list[Column]:
-    """Every declared column, in declaration order."""
-    return list(_REGISTRY.values())
+    """Every declared column: the core ones, then each installed loader's and processor's.
+
+    The plugins' columns come from their metadata, asked of
+    :mod:`pixel_patrol_base.plugins.registry`; no plugin implementation is imported.
+    """
+    return list(_index().columns.values())
 
 
 def lookup(name: str) -> Column | None:
     """The declaration a concrete column name belongs to, or ``None`` if undeclared."""
-    direct = _REGISTRY.get(name)
+    index = _index()
+    direct = index.columns.get(name)
     if direct is not None:
         return direct
-    for column in _REGISTRY.values():
-        if column.is_pattern and column.matches(name):
+    for column in index.patterns:
+        if column.matches(name):
             return column
     return None
 
 
 def core_column_names() -> list[str]:
     """Concrete names of the core (file and key) columns, in catalog order."""
-    return [n for c in _REGISTRY.values() if c.producer == CORE_PRODUCER for n in c.expand()]
+    return [n for c in CORE_COLUMNS if c.producer == CORE_PRODUCER for n in c.expand()]
+
+
+def register(columns: Iterable[Column]) -> None:
+    """Deprecated and without effect: plugins declare their columns in their metadata.
+
+    A processor's columns come from its ``ProcessorMetadata.columns`` (or, for an entry
+    point that names the processor object itself, from the object's ``columns``), so a
+    module that still calls this at import keeps working.
+    """
+    del columns
+    warnings.warn(
+        "catalog.register() does nothing any more: the catalog reads each plugin's columns "
+        "from its entry point's metadata (see 'Plugins' in the README)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
 
 
 def key_columns() -> list[str]:

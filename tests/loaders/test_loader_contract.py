@@ -12,6 +12,7 @@ import pytest
 from pixel_patrol_base.loaders.common import EXTRA_COLUMNS, header_row
 from pixel_patrol_base.plugins.contracts import ImageInfo, Loader, ThumbnailArraySource
 from pixel_patrol_base.plugins.registry import get_loader, loader_ids
+from pixel_patrol_base.plugins.testing import check_installed_loader
 from pixel_patrol_base.table import catalog
 
 from .loader_samples import Sample
@@ -47,6 +48,18 @@ def test_loader_conforms_to_the_protocol(loader_id: str) -> None:
     assert isinstance(loader.extensions, frozenset) and loader.extensions
     for ext in loader.extensions:
         assert ext == ext.lower() and not ext.startswith(".") and ext.strip() == ext
+
+
+@pytest.mark.parametrize("loader_id", BUILT_IN)
+def test_built_in_loader_passes_the_conformance_helper(loader_id: str) -> None:
+    check_installed_loader(loader_id)
+
+
+def test_bioio_metadata_declares_the_formats_of_its_plugin_table() -> None:
+    from pixel_patrol_base.loaders.bioio.routes import FORMAT_PLUGINS
+    from pixel_patrol_base.loaders.manifest import BIOIO_METADATA
+
+    assert set(FORMAT_PLUGINS) == BIOIO_METADATA.extensions
 
 
 def test_extensions_per_loader() -> None:

@@ -16,6 +16,7 @@ from pixel_patrol_base.imaging.engine import process_image
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.plugins.contracts import ImageInfo, Processor, TileVisitor
 from pixel_patrol_base.plugins.registry import processor_ids
+from pixel_patrol_base.plugins.testing import check_installed_processor, check_processor
 from pixel_patrol_base.table import catalog
 from pixel_patrol_base.table.catalog import Column, Levels
 
@@ -62,6 +63,23 @@ def test_columns_are_declared_in_the_catalog(processors: list[Processor]) -> Non
             assert catalog.lookup(column.name) is column
             assert column.producer == processor.id
             assert len(column.description) > 40
+
+
+def test_built_in_processors_pass_the_conformance_helper(processors: list[Processor]) -> None:
+    assert len(processors) == 5
+    for processor in processors:
+        check_installed_processor(processor.id)
+
+
+def test_conformance_helper_accepts_a_plain_custom_processor() -> None:
+    check_processor(Broken("none"))
+
+
+def test_conformance_helper_rejects_a_column_of_another_producer() -> None:
+    broken = Broken("none")
+    broken.columns = (Column("broken_none", "float64", "Fails.", producer="someone-else"),)
+    with pytest.raises(AssertionError, match="'someone-else' as producer"):
+        check_processor(broken)
 
 
 def test_thumbnail_columns_are_image_level_only(processors: list[Processor]) -> None:

@@ -1,0 +1,268 @@
+"""Metadata of the built-in processors: ids, versions and the columns each one fills.
+
+Each processor's output columns are declared here, once, with the formula in each
+description, so that the column catalog and ``pixel-patrol schema`` can list them
+without importing the processors (which pull in numpy and numba). The entry points in
+``pyproject.toml`` name the ``*_METADATA`` objects; each processor module takes its
+``ID``, ``VERSION`` and ``COLUMNS`` from its metadata, so the two cannot disagree.
+
+This module imports only the catalog's declarations and the metadata type.
+"""
+
+from __future__ import annotations
+
+from pixel_patrol_base.plugins.metadata import ProcessorMetadata
+from pixel_patrol_base.table.catalog import Aggregation, Column, Levels
+
+_PER_PLANE = (
+    " Computed per 2D plane (null for planes under 3×3) and aggregated as the mean "
+    "weighted by the plane's pixel count."
+)
+
+# ---------------------------------------------------------------------- raster-basic
+
+_BASIC_ID = "raster-basic"
+
+BASIC_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "min_intensity",
+        "float64",
+        "Smallest finite pixel value of the row (float64); null when the row has no finite "
+        "pixel. Aggregates as the min of the slices' minima.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.MIN,
+    ),
+    Column(
+        "max_intensity",
+        "float64",
+        "Largest finite pixel value of the row (float64); null when the row has no finite "
+        "pixel. Aggregates as the max of the slices' maxima.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.MAX,
+    ),
+    Column(
+        "mean_intensity",
+        "float64",
+        "Mean of the n finite pixel values v of the row, in float64: Σv / n; null when n = 0. "
+        "Aggregates as the mean of the slices weighted by finite_pixel_count, which equals "
+        "the mean of all the row's finite pixels.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.MEAN,
+    ),
+    Column(
+        "std_intensity",
+        "float64",
+        "Population standard deviation (ddof 0) of the finite pixel values: "
+        "sqrt(Σ(v − mean)² / n); null when n = 0. Aggregates as the pooled std (Chan's "
+        "parallel formula: M2 = ΣM2ᵢ + Σnᵢ(meanᵢ − mean)²), which equals the std of all "
+        "the row's finite pixels.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.POOLED_STD,
+    ),
+    Column(
+        "finite_pixel_count",
+        "int64",
+        "Number n of finite pixel values (samples) in the row; NaN and ±inf are left out "
+        "of every intensity statistic. Aggregates as a sum.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.SUM,
+    ),
+    Column(
+        "nan_fraction",
+        "float64",
+        "Share of non-finite values (NaN or ±inf): (num_pixels − finite_pixel_count) / "
+        "num_pixels; 0 for integer images. Aggregates as the mean weighted by num_pixels.",
+        producer=_BASIC_ID,
+        aggregation=Aggregation.MEAN,
+    ),
+)
+
+BASIC_METADATA = ProcessorMetadata(
+    id=_BASIC_ID,
+    version="1.0.0",
+    columns=BASIC_COLUMNS,
+    target="pixel_patrol_base.processors.basic:PROCESSOR",
+)
+
+# ---------------------------------------------------------------------- raster-histogram
+
+_HISTOGRAM_ID = "raster-histogram"
+
+HISTOGRAM_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "histogram_counts",
+        "list<int64>",
+        "256 counts of the row's finite pixels. Bin of value v: floor((v − histogram_min) / "
+        "((histogram_max − histogram_min) / 256)), clipped to 0..255 (all in bin 0 when "
+        "histogram_max = histogram_min). Integers spanning fewer than 256 levels "
+        "(max − min ≤ 255) get one-level bins [lo + i, lo + i + 1) with lo = min moved down "
+        "as far as needed to keep lo + 255 inside the dtype range (uint8 always bins over "
+        "[0, 256)). Integers of up to 16 bits are exact at every level. For other types a "
+        "row that merges slices re-bins each slice's 4096 fine bins (16 per bin) by their "
+        "centre, so a pixel within 1/32 of a slice bin of an edge may land one bin off.",
+        producer=_HISTOGRAM_ID,
+        aggregation=Aggregation.HISTOGRAM,
+    ),
+    Column(
+        "histogram_min",
+        "float64",
+        "Lower edge of bin 0: the row's finite minimum, or lo for one-level integer bins.",
+        producer=_HISTOGRAM_ID,
+        aggregation=Aggregation.MIN,
+    ),
+    Column(
+        "histogram_max",
+        "float64",
+        "Upper edge of bin 255: the row's finite maximum, or lo + 256 for one-level "
+        "integer bins. Bin width = (histogram_max − histogram_min) / 256.",
+        producer=_HISTOGRAM_ID,
+        aggregation=Aggregation.MAX,
+    ),
+    Column(
+        "histogram_nan_count",
+        "int64",
+        "Number of non-finite values (NaN or ±inf) left out of histogram_counts.",
+        producer=_HISTOGRAM_ID,
+        aggregation=Aggregation.SUM,
+    ),
+)
+
+HISTOGRAM_METADATA = ProcessorMetadata(
+    id=_HISTOGRAM_ID,
+    version="1.0.0",
+    columns=HISTOGRAM_COLUMNS,
+    target="pixel_patrol_base.processors.histogram:PROCESSOR",
+)
+
+# ---------------------------------------------------------------------- thumbnail
+
+_THUMBNAIL_ID = "thumbnail"
+
+THUMBNAIL_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "thumbnail",
+        "binary",
+        "PNG of the image, longest side thumbnail_size (64 px by default): middle T, max "
+        "projection over Z, up to 6 channels in false colour (red, green, blue, cyan, "
+        "magenta, yellow; one channel in grey), RGB samples as colour. Pixels are sampled "
+        "with a stride (or read from a lower pyramid level), linearly stretched from "
+        "thumbnail_norm_min (black) to thumbnail_norm_max (full), then area-averaged.",
+        producer=_THUMBNAIL_ID,
+        levels=Levels.IMAGE,
+    ),
+    Column(
+        "thumbnail_norm_min",
+        "float64",
+        "0.5th percentile of the finite values drawn in the thumbnail (all channels "
+        "together): the value shown black. 0 for 8-bit RGB, which is drawn as stored.",
+        producer=_THUMBNAIL_ID,
+        levels=Levels.IMAGE,
+    ),
+    Column(
+        "thumbnail_norm_max",
+        "float64",
+        "99.5th percentile of the finite values drawn in the thumbnail: the value shown "
+        "at full intensity. 255 for 8-bit RGB, which is drawn as stored.",
+        producer=_THUMBNAIL_ID,
+        levels=Levels.IMAGE,
+    ),
+)
+
+THUMBNAIL_METADATA = ProcessorMetadata(
+    id=_THUMBNAIL_ID,
+    version="1.0.0",
+    columns=THUMBNAIL_COLUMNS,
+    target="pixel_patrol_base.processors.thumbnail:PROCESSOR",
+)
+
+# ---------------------------------------------------------------------- raster-quality
+
+_QUALITY_ID = "raster-quality"
+
+_QUALITY_SPECS = (
+    (
+        "laplacian_variance",
+        "Variance (ddof 0) of the 4-neighbour discrete Laplacian L = I(y−1,x) + I(y+1,x) + "
+        "I(y,x−1) + I(y,x+1) − 4·I(y,x) over the valid interior. Higher means sharper.",
+    ),
+    (
+        "michelson_contrast",
+        "(p99 − p1) / (p99 + p1) with p1, p99 the 1st and 99th percentiles (numpy linear "
+        "method) of the plane's finite pixels; null when p99 + p1 = 0.",
+    ),
+    (
+        "mscn_variance",
+        "Variance of the mean-subtracted contrast-normalised image (I − μ) / (σ + C) over the "
+        "valid interior, with μ and σ the mean and population std of the 3×3 neighbourhood "
+        "and C = 1e-3·(max − min) of the plane's finite pixels.",
+    ),
+    (
+        "texture_heterogeneity",
+        "std / mean (population std) of the local 3×3 standard deviation σ over the valid "
+        "interior; null when that mean is 0.",
+    ),
+    (
+        "spectral_slope",
+        "Least-squares slope of ln(radial power) against ln(spatial frequency) on the "
+        "centre crop of at most 512×512 (non-finite pixels set to the crop's mean, mean "
+        "removed, 2D Hann window); power |FFT|² averaged over rings of width 1/max(h, w) "
+        "cycles/pixel whose frequency lies between 5% and 40% of Nyquist (0.025–0.2). More "
+        "negative means blurrier.",
+    ),
+    (
+        "bright_clipping_fraction",
+        "Fraction of the plane's pixels equal to the dtype's maximum (null for floats).",
+    ),
+    (
+        "dark_clipping_fraction",
+        "Fraction of the plane's pixels equal to the dtype's minimum (null for floats).",
+    ),
+)
+QUALITY_COLUMNS: tuple[Column, ...] = tuple(
+    Column(name, "float64", text + _PER_PLANE, producer=_QUALITY_ID, aggregation=Aggregation.MEAN)
+    for name, text in _QUALITY_SPECS
+)
+
+QUALITY_METADATA = ProcessorMetadata(
+    id=_QUALITY_ID,
+    version="1.0.0",
+    columns=QUALITY_COLUMNS,
+    target="pixel_patrol_base.processors.quality:PROCESSOR",
+)
+
+# ---------------------------------------------------------------------- raster-compression
+
+_COMPRESSION_ID = "raster-compression"
+
+COMPRESSION_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "blocking_index",
+        "float64",
+        "Mean absolute jump |I(p) − I(q)| between horizontally or vertically adjacent "
+        "pixels p, q that lie on either side of an 8-pixel block boundary (q's column or "
+        "row, counted from the image origin, a multiple of 8), divided by the mean "
+        "absolute jump of all other adjacent pairs; pairs with a non-finite pixel are "
+        "left out; null without both kinds of pair or when the divisor is 0. 1 means no "
+        "blocking." + _PER_PLANE,
+        producer=_COMPRESSION_ID,
+        aggregation=Aggregation.MEAN,
+    ),
+    Column(
+        "ringing_index",
+        "float64",
+        "Variance of the 3×3 high-pass residual R = I − μ₃ₓ₃ near strong edges divided by "
+        "its variance elsewhere, over the valid interior (whole 3×3 neighbourhood finite). "
+        "Strong edges: Sobel magnitude sqrt(Gx² + Gy²) above its 90th percentile (numpy "
+        "linear method) over the plane's interior; near: within the 3×3 neighbourhood of "
+        "a strong edge. Null when either set is empty or the divisor is 0." + _PER_PLANE,
+        producer=_COMPRESSION_ID,
+        aggregation=Aggregation.MEAN,
+    ),
+)
+
+COMPRESSION_METADATA = ProcessorMetadata(
+    id=_COMPRESSION_ID,
+    version="1.0.0",
+    columns=COMPRESSION_COLUMNS,
+    target="pixel_patrol_base.processors.compression:PROCESSOR",
+)
