@@ -5,8 +5,10 @@ Modules:
     tiles: the 2D pieces of pixels (with halo) that processors see, and how they are read.
     stats: mergeable statistics (moments, exact integer counts, numpy-equal percentiles).
     order: exact order statistics of float values, in memory or over several passes.
-    kernels: compiled (numba) one-sweep loops: 3×3 filter sums, block jumps, Sobel and
-        ringing sums, value counts and the gather step of exact selection.
+    kernels: compiled (numba) one-sweep loops, per processor family: 3×3 filter sums,
+        block jumps, Sobel and ringing sums, value counts and the gather step of exact
+        selection; numba compiles each at its first call.
+    types: the array and rectangle type aliases the modules above share.
     stencil: moments of kernel sums, the centre crop and the spectral slope, shared by
         the per-plane processors.
     engine: :func:`~pixel_patrol_base.imaging.engine.process_image`, the entry point.

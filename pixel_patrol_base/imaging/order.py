@@ -23,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pixel_patrol_base.imaging.kernels import split
-from pixel_patrol_base.imaging.stats import FloatArray, IntArray, lerp, percentile_plan
+from pixel_patrol_base.imaging.stats import lerp, percentile_plan
+from pixel_patrol_base.imaging.types import FloatArray, IntArray
 
 SAMPLE = 1 << 16
 """Wanted size of the sample that brackets each rank, for values in pieces."""

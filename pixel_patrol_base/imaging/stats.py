@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from pixel_patrol_base.imaging.kernels.selection import count_values
+from pixel_patrol_base.imaging.types import FloatArray as FloatArray
+from pixel_patrol_base.imaging.types import IntArray as IntArray
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,6 @@ class IntCounts:
             shift = -(1 << (bits - 1))
         if flat.size == 0:
             return cls(0, np.zeros(0, np.int64))
-        from pixel_patrol_base.imaging.kernels import count_values  # kernels import this
-
         low = int(flat.min())
         counts = count_values(flat, low, int(flat.max()))
         return cls(low + shift, counts)

@@ -1,6 +1,6 @@
 """Moments of filter sums and the radial power spectrum, shared by the per-plane processors.
 
-Belongs here: turning the :data:`~pixel_patrol_base.imaging.kernels.Sums` that the
+Belongs here: turning the :data:`~pixel_patrol_base.imaging.types.Sums` that the
 compiled sweeps return into moments, the centre crop, and the spectral slope. Not here:
 the sweeps themselves (kernels), or which metric uses which filter (the processors).
 """
@@ -14,9 +14,9 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from pixel_patrol_base.imaging.kernels import Sums, WorkArray, windowed
-from pixel_patrol_base.imaging.stats import FloatArray, Moments
-from pixel_patrol_base.imaging.tiles import Rect
+from pixel_patrol_base.imaging.kernels import windowed
+from pixel_patrol_base.imaging.stats import Moments
+from pixel_patrol_base.imaging.types import FloatArray, Rect, Sums, WorkArray
 
 
 def add_sums(a: Sums, b: Sums) -> Sums:

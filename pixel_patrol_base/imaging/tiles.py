@@ -21,11 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from pixel_patrol_base.imaging.blocks import Leaf
-from pixel_patrol_base.imaging.stats import FloatArray, IntCounts, is_small_int
+from pixel_patrol_base.imaging.stats import IntCounts, is_small_int
+from pixel_patrol_base.imaging.types import FloatArray
+from pixel_patrol_base.imaging.types import Rect as Rect
 
 T = TypeVar("T")
-Rect = tuple[int, int, int, int]
-"""(y0, y1, x0, x1), half-open, in the coordinates of a tile's data."""
 
 MIN_TILE_SIDE = 8
 

@@ -1,7 +1,7 @@
 """The bioio loader's direct route equals bioio itself, file by file.
 
 For plain TIFFs and single-frame pictures the bioio loader reads headers and pixels
-without bioio (``loaders/bioio_direct.py``). Each file here is read twice: by the
+without bioio (the direct route of ``loaders/bioio/``). Each file here is read twice: by the
 loader as it is, and with the direct route switched off, so that bioio and its plugin
 read it. Headers (axes, shape, dtype, pixel sizes, channel names, extra columns) and
 pixels must be identical.
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from pixel_patrol_base.loaders import bioio_loader
+from pixel_patrol_base.loaders.bioio import routes
 from pixel_patrol_base.plugins.contracts import ImageInfo
 from pixel_patrol_base.plugins.registry import get_loader
 
@@ -100,12 +100,12 @@ def _read(path: Path) -> tuple[list[ImageInfo], list[np.ndarray]]:
 
 def _read_both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, bool]:
     """(direct route's result, bioio's result, whether the direct route answered)."""
-    answered = bioio_loader.open_direct(path, bioio_loader._candidates(path))
+    answered = routes.open_direct(path, routes._candidates(path))
     if answered is not None:
         answered.close()
     direct = _read(path)
     with monkeypatch.context() as m:
-        m.setattr(bioio_loader, "open_direct", lambda path, plugins: None)
+        m.setattr(routes, "open_direct", lambda path, plugins: None)
         through_bioio = _read(path)
     return direct, through_bioio, answered is not None
 
@@ -207,9 +207,9 @@ def test_tiff_reads_equal_the_plugins_own_data(
     paths = [edge_files[name]] + [samples[n].path for n in ome_samples]
     for path in paths:
         with monkeypatch.context() as m:
-            m.setattr(bioio_loader, "open_direct", lambda path, plugins: None)
+            m.setattr(routes, "open_direct", lambda path, plugins: None)
             decoded = _read(path)
-            m.setattr(bioio_loader, "_TIFF_PLUGINS", frozenset())
+            m.setattr(routes, "_TIFF_PLUGINS", frozenset())
             plugins_own = _read(path)
         _assert_same(decoded, plugins_own)
 
@@ -217,7 +217,8 @@ def test_tiff_reads_equal_the_plugins_own_data(
 def test_bioio_axes_outside_tczyxs_are_kept_first() -> None:
     # A BioImage that keeps mosaic tiles reports MTCZYX: the header must keep M, as
     # plan_axes on bioio's own dims would, not drop it.
-    from pixel_patrol_base.loaders.bioio_direct import ReaderScene, samples_as_channels
+    from pixel_patrol_base.loaders.bioio.metadata import samples_as_channels
+    from pixel_patrol_base.loaders.bioio.scene import ReaderScene
 
     scene = ReaderScene("MTCZYX", (4, 1, 2, 1, 8, 9), np.dtype("uint8"), (None, None, None))
     assert scene.standard_axes == "MTCZYX"

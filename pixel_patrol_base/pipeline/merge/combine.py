@@ -10,12 +10,14 @@ Call graph::
 
     merge_chunks
       ├─ _plan_schema        chunk footers only -> one unified, ordered schema
-      ├─ per chunk (streamed, one at a time)
+      ├─ _temp_path          the temp file the report is written to
+      ├─ _stream_chunks      per chunk (streamed, one at a time):
       │    ├─ chunks.conform + labels    -> the chunk's rows in the report schema
       │    ├─ validation.find_failures   -> failure cases (collected, not raised yet)
       │    ├─ _Counter.add               -> counts, distinct paths
       │    └─ _RowGroups.add             -> row groups of row_group_size into a temp file
       ├─ _cross_chunk_duplicates         -> keys repeated in two chunks
+      ├─ _raise_failures                 -> every failure case at once, if any
       └─ footer + os.replace, or remove the temp and raise
 """
 
@@ -133,6 +135,11 @@ class _Counter:
         distinct = df.select(pl.col("path").drop_nulls().unique())
         self.paths.append(distinct.with_columns(chunk=pl.lit(source, pl.Int32)))
 
+    def counts(self) -> dict[str, int]:
+        """The report's counts: distinct files, images, failed rows and rows."""
+        files = pl.concat(self.paths)["path"].n_unique() if self.paths else 0
+        return {"files": files, "images": self.images, "failed": self.failed, "rows": self.rows}
+
 
 class _RowGroups:
     """Buffers tables and writes them as row groups of exactly ``size`` rows (last: fewer)."""
@@ -238,54 +245,15 @@ def merge_chunks(
         raise ValueError(f"row_group_size must be >= 1, got {row_group_size}")
     output, chunks = Path(output), [Path(c) for c in chunks]
     reading, final = _plan_schema(chunks)
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write the report '{output}' ({exc}); choose a writable output location"
-        ) from exc
-    temp = Path(name)
-    chunk_schema = reading.remove(reading.get_field_index(LABEL_COLUMN))
-    counter, failures = _Counter(), []
+    temp = _temp_path(output)
     try:
         with pq.ParquetWriter(temp, final, compression=COMPRESSION) as writer:
             groups = _RowGroups(writer, row_group_size)
-            for i, chunk in enumerate(chunks):
-                try:
-                    table = pq.read_table(chunk)
-                except (pa.ArrowException, OSError) as exc:
-                    raise _chunk_error(chunk, exc) from exc
-                try:
-                    table = conform(table, chunk_schema)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                    failures.append(_failure(chunk.name, None, "cast to catalog types", str(exc)))
-                    continue
-                df = _labelled(pl.DataFrame(table), labels).select(reading.names)
-                found = validation.find_failures(df, source=chunk.name)
-                if found.height:
-                    failures.append(found)
-                counter.add(df, i)
-                if not failures:
-                    groups.add(conform(df.to_arrow(), final))
-                del table, df
+            counter, failures = _stream_chunks(chunks, labels, reading, final, groups)
             failures.append(_cross_chunk_duplicates(chunks, counter))
-            failure_cases = pl.concat(failures)
-            if failure_cases.height:
-                raise validation.validation_error(
-                    failure_cases,
-                    hint=f"Nothing was written; the chunks are kept in '{chunks[0].parent}'. "
-                    "Fix the plugin that produced these rows, delete its chunks and rerun.",
-                )
+            _raise_failures(failures, chunks)
             groups.finish()
-            files = pl.concat(counter.paths)["path"].n_unique() if counter.paths else 0
-            counts = {
-                "files": files,
-                "images": counter.images,
-                "failed": counter.failed,
-                "rows": counter.rows,
-            }
+            counts = counter.counts()
             footer = {**metadata, "counts": {**metadata.get("counts", {}), **counts}}
             writer.add_key_value_metadata({FOOTER_KEY: encode_footer(footer)})
         temp.replace(output)
@@ -299,4 +267,75 @@ def merge_chunks(
         temp.unlink(missing_ok=True)
         raise
     logger.info("merged %d chunks into %s: %s", len(chunks), output, json.dumps(counts))
-    return MergeResult(counter.rows, files, counter.images, counter.failed, output)
+    return MergeResult(counter.rows, counts["files"], counter.images, counter.failed, output)
+
+
+def _temp_path(output: Path) -> Path:
+    """A new empty temporary file next to ``output`` (its folder made if needed).
+
+    Raises:
+        OutputError: when the folder cannot be written.
+    """
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the report '{output}' ({exc}); choose a writable output location"
+        ) from exc
+    return Path(name)
+
+
+def _stream_chunks(
+    chunks: Sequence[Path],
+    labels: Mapping[str, str],
+    reading: pa.Schema,
+    final: pa.Schema,
+    groups: _RowGroups,
+) -> tuple[_Counter, list[pl.DataFrame]]:
+    """Read, label, validate and count each chunk in turn; write its rows to ``groups``
+    while no chunk has failed.
+
+    Returns:
+        The counts, and the failure cases of every chunk (empty frames left out).
+
+    Raises:
+        NotAReportError: when a chunk cannot be read.
+    """
+    chunk_schema = reading.remove(reading.get_field_index(LABEL_COLUMN))
+    counter, failures = _Counter(), []
+    for i, chunk in enumerate(chunks):
+        try:
+            table = pq.read_table(chunk)
+        except (pa.ArrowException, OSError) as exc:
+            raise _chunk_error(chunk, exc) from exc
+        try:
+            table = conform(table, chunk_schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            failures.append(_failure(chunk.name, None, "cast to catalog types", str(exc)))
+            continue
+        df = _labelled(pl.DataFrame(table), labels).select(reading.names)
+        found = validation.find_failures(df, source=chunk.name)
+        if found.height:
+            failures.append(found)
+        counter.add(df, i)
+        if not failures:
+            groups.add(conform(df.to_arrow(), final))
+        del table, df
+    return counter, failures
+
+
+def _raise_failures(failures: Sequence[pl.DataFrame], chunks: Sequence[Path]) -> None:
+    """Raise every failure case at once, if there is any.
+
+    Raises:
+        ReportValidationError: listing every failed check of every chunk.
+    """
+    failure_cases = pl.concat(failures)
+    if failure_cases.height:
+        raise validation.validation_error(
+            failure_cases,
+            hint=f"Nothing was written; the chunks are kept in '{chunks[0].parent}'. "
+            "Fix the plugin that produced these rows, delete its chunks and rerun.",
+        )

@@ -214,6 +214,77 @@ def _cut(
     return ends
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What bounds the cut of one plan (see :func:`_fit`)."""
+
+    max_images_per_task: int
+    max_shards: int
+    wanted: int
+    """Shards wanted at least: one per worker, when the work is worth that many jobs."""
+    total_cost: int
+
+
+def _files_target(n: int, max_images_per_task: int, max_shards: int) -> float:
+    """The average files per shard to aim for: a quarter of ``max_images_per_task``,
+    raised to a power of two when that would need more than ``max_shards`` shards."""
+    files_target = max(1.0, max_images_per_task / CAP_FACTOR)
+    if n / files_target > max_shards:
+        files_target = float(2 ** math.ceil(math.log2(n / max_shards)))
+    return files_target
+
+
+def _fit(
+    costs: Sequence[int],
+    hashes: Sequence[float],
+    target: int,
+    files_target: float,
+    limits: _Limits,
+) -> tuple[list[int], int, int]:
+    """Cut with ``target`` and ``files_target``, halving the target while there are fewer
+    shards than ``limits.wanted`` and doubling both while there are more than
+    ``limits.max_shards``.
+
+    Returns:
+        The end indices of the shards, the target cost and the file cap used.
+    """
+    while True:
+        files_cap = max(limits.max_images_per_task, math.ceil(CAP_FACTOR * files_target))
+        # No shard above an equal share per worker: with few shards, one that drew a
+        # long run of non-boundaries would otherwise keep a single worker busy.
+        cost_cap = min(CAP_FACTOR * target, -(-limits.total_cost // limits.wanted))
+        ends = _cut(costs, hashes, target, files_target, files_cap, cost_cap)
+        if len(ends) < limits.wanted and target > 1:
+            log.debug("%d shards < %d workers; halving the target", len(ends), limits.wanted)
+            target //= 2
+            continue
+        if len(ends) <= limits.max_shards:
+            return ends, target, files_cap
+        log.debug("%d shards > max_shards=%d; doubling the targets", len(ends), limits.max_shards)
+        target *= 2
+        files_target *= 2
+
+
+def _shards(
+    ordered: Sequence[FileEntry], costs: Sequence[int], ends: Sequence[int], fingerprint: str
+) -> list[Shard]:
+    """The shards that end at ``ends`` (exclusive indices into ``ordered``)."""
+    shards = []
+    start = 0
+    for end in ends:
+        chunk = tuple(ordered[start:end])
+        shards.append(
+            Shard(
+                shard_id=_shard_id(chunk, fingerprint),
+                entries=chunk,
+                cost=sum(costs[start:end]),
+                planned_bytes=sum(e.size_bytes for e in chunk),
+            )
+        )
+        start = end
+    return shards
+
+
 def plan_shards(
     entries: Sequence[FileEntry],
     *,
@@ -261,25 +332,14 @@ def plan_shards(
         previous_target=previous_target,
         max_shards=max_shards,
     )
-    files_target = max(1.0, max_images_per_task / CAP_FACTOR)
-    if n / files_target > max_shards:
-        files_target = float(2 ** math.ceil(math.log2(n / max_shards)))
-    wanted = min(n, workers, _jobs_worth(total_cost, reads_pixels))
-    while True:
-        files_cap = max(max_images_per_task, math.ceil(CAP_FACTOR * files_target))
-        # No shard above an equal share per worker: with few shards, one that drew a
-        # long run of non-boundaries would otherwise keep a single worker busy.
-        cost_cap = min(CAP_FACTOR * target, -(-total_cost // wanted))
-        ends = _cut(costs, hashes, target, files_target, files_cap, cost_cap)
-        if len(ends) < wanted and target > 1:
-            log.debug("%d shards < %d workers; halving the target", len(ends), wanted)
-            target //= 2
-            continue
-        if len(ends) <= max_shards:
-            break
-        log.debug("%d shards > max_shards=%d; doubling the targets", len(ends), max_shards)
-        target *= 2
-        files_target *= 2
+    limits = _Limits(
+        max_images_per_task=max_images_per_task,
+        max_shards=max_shards,
+        wanted=min(n, workers, _jobs_worth(total_cost, reads_pixels)),
+        total_cost=total_cost,
+    )
+    files_target = _files_target(n, max_images_per_task, max_shards)
+    ends, target, files_cap = _fit(costs, hashes, target, files_target, limits)
     if files_cap > max_images_per_task:
         log.info(
             "max_images_per_task raised from %d to %d to keep at most %d shards",
@@ -287,19 +347,7 @@ def plan_shards(
             files_cap,
             max_shards,
         )
-    shards = []
-    start = 0
-    for end in ends:
-        chunk = tuple(ordered[start:end])
-        shards.append(
-            Shard(
-                shard_id=_shard_id(chunk, fingerprint),
-                entries=chunk,
-                cost=sum(costs[start:end]),
-                planned_bytes=sum(e.size_bytes for e in chunk),
-            )
-        )
-        start = end
+    shards = _shards(ordered, costs, ends, fingerprint)
     log.info(
         "%d entries in %d shards (target cost %d, %.0f files per shard on average)",
         n,

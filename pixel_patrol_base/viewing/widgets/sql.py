@@ -130,37 +130,51 @@ def compile_sql(
     params: list[object] = []
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "group":
-            if state.group_col is None:
-                return "'all'"
-            return quote_ident(state.group_col, columns)
-        if name in ("filters", "dims", "where"):
-            f_text, f_params = filters_sql(state, columns)
-            d_text, d_params = dims_sql(state, columns)
-            if name == "filters":
-                text, values = f_text, f_params
-            elif name == "dims":
-                text, values = d_text, d_params
-            elif not state.filters and not state.dims:
-                text, values = "TRUE", []
-            else:
-                text, values = f"({f_text}) AND ({d_text})", f_params + d_params
-            params.extend(values)
-            return text
-        if name == "level":
-            params.append(len(state.dims))
-            return "?"
-        if name in control_values:
-            value = control_values[name]
-            if isinstance(value, Ident):
-                return quote_ident(value.name, columns)
-            params.append(value)
-            return "?"
-        raise WidgetDeclarationError(
-            f"SQL placeholder {{{{{name}}}}} is neither one of {', '.join(RESERVED)} "
-            "nor a control id of the widget"
-        )
+        text, values = _placeholder(match.group(1), state, columns, control_values)
+        params.extend(values)
+        return text
 
     sql = PLACEHOLDER.sub(replace, template)
     return sql, params
+
+
+def _placeholder(
+    name: str,
+    state: ViewState,
+    columns: Mapping[str, str],
+    control_values: Mapping[str, object],
+) -> tuple[str, list[object]]:
+    """The text of placeholder ``name`` and the parameters of its ``?`` (see
+    :func:`compile_sql`)."""
+    if name == "group":
+        if state.group_col is None:
+            return "'all'", []
+        return quote_ident(state.group_col, columns), []
+    if name in ("filters", "dims", "where"):
+        return _selection_sql(name, state, columns)
+    if name == "level":
+        return "?", [len(state.dims)]
+    if name in control_values:
+        value = control_values[name]
+        if isinstance(value, Ident):
+            return quote_ident(value.name, columns), []
+        return "?", [value]
+    raise WidgetDeclarationError(
+        f"SQL placeholder {{{{{name}}}}} is neither one of {', '.join(RESERVED)} "
+        "nor a control id of the widget"
+    )
+
+
+def _selection_sql(
+    name: str, state: ViewState, columns: Mapping[str, str]
+) -> tuple[str, list[object]]:
+    """``{{filters}}``, ``{{dims}}`` or ``{{where}}`` (both are checked in every case)."""
+    f_text, f_params = filters_sql(state, columns)
+    d_text, d_params = dims_sql(state, columns)
+    if name == "filters":
+        return f_text, f_params
+    if name == "dims":
+        return d_text, d_params
+    if not state.filters and not state.dims:
+        return "TRUE", []
+    return f"({f_text}) AND ({d_text})", f_params + d_params

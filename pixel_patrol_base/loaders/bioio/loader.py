@@ -1,0 +1,149 @@
+"""The bioio loader class and its headers: :class:`BioioLoader` and ``LOADER``.
+
+Belongs here: the :class:`~pixel_patrol_base.plugins.contracts.Loader` methods, and
+reading the header of each scene by the route that opened the file (the direct route's
+:class:`~.scene.ReaderScene`, or a ``BioImage`` set to each scene). Not here: choosing
+the route or the plugin (:mod:`.routes`), the header rules (:mod:`.metadata`), pixel
+reads (:mod:`.pixels`). The package docstring (:mod:`pixel_patrol_base.loaders.bioio`)
+gives the whole picture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.loaders.bioio.metadata import image_info, ome_size_units
+from pixel_patrol_base.loaders.bioio.opened import close_opened, keep_recent
+from pixel_patrol_base.loaders.bioio.pixels import BioioHandle, open_level, read_scene
+from pixel_patrol_base.loaders.bioio.routes import (
+    open_bioimage,
+    open_without_bioio,
+    plugins_by_extension,
+    quiet_ome_types,
+)
+from pixel_patrol_base.loaders.bioio.scene import OME_PLUGIN, DirectFile, ReaderScene
+from pixel_patrol_base.loaders.common import load_error
+from pixel_patrol_base.loaders.manifest import BIOIO_METADATA
+from pixel_patrol_base.plugins.contracts import ImageInfo
+
+
+class BioioLoader:
+    """Reads images with bioio and its installed plugins (see the package docstring)."""
+
+    id = BIOIO_METADATA.id
+    version = BIOIO_METADATA.version
+
+    def __init__(self) -> None:
+        self.extensions: frozenset[str] = frozenset(plugins_by_extension())
+
+    def read_header(self, path: Path) -> list[ImageInfo]:
+        """One :class:`ImageInfo` per scene, without loading pixels.
+
+        Raises:
+            MissingFormatPluginError: when the format's bioio plugin is not installed.
+            ImageLoadError: when the file cannot be opened.
+        """
+        direct = open_without_bioio(path)
+        if direct is not None:
+            return _direct_header(path, direct)
+        image, plugin = open_bioimage(path)
+        try:
+            with quiet_ome_types():
+                scenes = list(image.scenes)
+                if not scenes:  # e.g. a TIFF whose first-page offset points nowhere
+                    raise ImageLoadError(
+                        f"cannot read '{path.name}' with {plugin}: the file holds no image "
+                        "(no scene); check that it is not corrupt or truncated"
+                    )
+                infos = [
+                    _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
+                    for scene in scenes
+                ]
+        except Exception as exc:
+            close_opened(image)
+            raise load_error(path, plugin, exc) from exc
+        keep_recent(path, (image, plugin))
+        return infos
+
+    def open_array(self, path: Path, info: ImageInfo) -> Any:
+        """Lazy dask array of one scene (level 0), axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be opened or no longer matches ``info``.
+        """
+        return open_level(path, info, 0)
+
+    def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
+        """One scene (level 0) in memory, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        return read_scene(path, info)
+
+    def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
+        """Lazy array of the smallest resolution level with a side of at least ``min_side``.
+
+        Returns ``None`` when the scene has no lower level that large.
+
+        Raises:
+            ImageLoadError: when the file cannot be opened.
+        """
+        handle = BioioHandle(path, info.child_id, 0)
+        try:
+            plan = handle.checked_plan(info)
+            best = None
+            for level in handle.image.resolution_levels[1:]:
+                with quiet_ome_types():
+                    handle.image.set_resolution_level(level)
+                    shape = plan.with_source_shape(handle.image.dims.shape).shape
+                if max(shape[plan.dim_order.index(a)] for a in "YX") >= min_side:
+                    best = level
+        except ImageLoadError:
+            raise
+        except Exception as exc:
+            raise load_error(path, handle.plugin, exc) from exc
+        finally:
+            handle.close()
+        return None if best is None else open_level(path, info, best)
+
+
+def _direct_header(path: Path, direct: DirectFile) -> list[ImageInfo]:
+    """The headers of a file the direct route opened; the file is kept for its pixels."""
+    several = len(direct.scenes) > 1
+    try:
+        infos = [
+            # bioio reads no pyramid of these files: one resolution level
+            image_info(direct.plugin, direct.ids[i] if several else None, direct.scenes[i], 1)
+            for i in range(len(direct.scenes))
+        ]
+    except Exception as exc:
+        direct.close()
+        raise load_error(path, direct.plugin, exc) from exc
+    keep_recent(path, direct)
+    return infos
+
+
+def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
+    image.set_scene(scene)
+    units = None
+    if plugin == OME_PLUGIN:  # sizes as the OME-XML states them, in its units
+        pixels = image.ome_metadata.images[image.current_scene_index].pixels
+        units = ome_size_units(pixels)
+    described = ReaderScene(
+        image.dims.order,
+        tuple(image.dims.shape),
+        np.dtype(image.dtype),
+        image.physical_pixel_sizes,
+        image.channel_names,
+        units,
+    )
+    return image_info(plugin, child_id, described, len(image.resolution_levels))
+
+
+LOADER = BioioLoader()
+"""The instance registered under the ``pixel_patrol.loaders`` entry point ``bioio``."""

@@ -1,0 +1,208 @@
+"""The rules for axes, pixel sizes, units and channel names, as bioio's plugins apply them.
+
+Belongs here: how each plugin labels a file's axes (tifffile's letters with guesses,
+the OME-XML's dimension order, imageio's guess from the shape), which physical pixel
+sizes it reports and in which units (TIFF resolution tags, ImageJ metadata, OME-XML),
+and :func:`image_info`, the header of one scene built from those answers by the same
+rule on both routes. Not here: opening or reading files (:mod:`.tiff`, :mod:`.picture`,
+:mod:`.routes`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from pixel_patrol_base.loaders.axes import harmonise_pixel_sizes, plan_axes
+from pixel_patrol_base.loaders.bioio.scene import STANDARD_AXES, ReaderScene, is_standard
+from pixel_patrol_base.loaders.common import channel_names_or_none, size_of
+from pixel_patrol_base.plugins.contracts import ImageInfo
+
+logger = logging.getLogger(__name__)
+
+_UNKNOWN_AXES = "QI"
+"""tifffile's letters for an axis it cannot name; bioio-tifffile guesses those."""
+
+_MICRONS_PER_UNIT: Mapping[Any, float] = {
+    None: 1.0,
+    1: 1.0,  # tifffile.RESUNIT.NONE
+    2: 2.54e4,  # RESUNIT.INCH
+    3: 1e4,  # RESUNIT.CENTIMETER
+    4: 1e3,  # RESUNIT.MILLIMETER
+    5: 1.0,  # RESUNIT.MICROMETER
+    "pm": 1e-6,
+    "picometer": 1e-6,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "micron": 1.0,
+    "µm": 1.0,
+    "um": 1.0,
+    "\\u00B5m": 1.0,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "cal": 2.54e4,
+}
+"""Micrometres per resolution unit, as bioio-tifffile converts them (others count as 1)."""
+
+
+def image_info(plugin: str, child_id: str | None, scene: ReaderScene, levels: int) -> ImageInfo:
+    """The header of one scene from what bioio reports (see :class:`ReaderScene`).
+
+    Args:
+        plugin: The bioio plugin that read (or would read) the file.
+        child_id: The scene id, ``None`` when the file holds one scene.
+        scene: The scene as the reader describes it.
+        levels: Number of resolution levels.
+    """
+    plan = plan_axes(scene.standard_axes, scene.standard_shape)
+    units = scene.pixel_size_units or ("µm", "µm", "µm")  # bioio's unit but for OME
+    sizes, unit = harmonise_pixel_sizes(
+        {
+            a: (v, u)
+            for a, v, u in zip("ZYX", scene.pixel_sizes, units, strict=True)
+            if a in plan.dim_order or a in "YX"
+        }
+    )
+    return ImageInfo(
+        child_id=child_id,
+        dim_order=plan.dim_order,
+        shape=plan.shape,
+        dtype=np.dtype(scene.dtype).newbyteorder("=").name,
+        pixel_sizes=sizes,
+        pixel_size_unit=unit if sizes else None,
+        channel_names=channel_names_or_none(
+            scene.channel_names, size_of(plan.dim_order, plan.shape, "C")
+        ),
+        extra={"resolution_levels": levels, "format_reader": plugin},
+    )
+
+
+def ome_size_units(pixels: Any) -> tuple[str | None, str | None, str | None]:
+    """The units of an ome-types ``Pixels``' physical sizes (Z, Y, X)."""
+
+    def unit(value: Any) -> str | None:  # an ome-types UnitsLength, e.g. "nm"
+        return None if value is None else str(getattr(value, "value", value))
+
+    z, y, x = (getattr(pixels, f"physical_size_{a}_unit") for a in "zyx")
+    return unit(z), unit(y), unit(x)
+
+
+def ome_scene(tif: Any, pixels: Any, index: int) -> tuple[ReaderScene, Any] | None:
+    """One OME image as bioio-ome-tiff sees it, and the index that expands tifffile's
+    array of it to those axes (``None`` when the two disagree).
+
+    The OME-XML's dimension order gives the axes (samples last, or as the channels when
+    there are as many samples as channels). tifffile's series gives the array and the
+    order of the axes it holds (its samples read as channels when the OME-XML has
+    channels but no samples); the axes it lacks come first, with the OME-XML's sizes,
+    which must then be 1.
+    """
+    channels = pixels.channels
+    n_samples = int(channels[0].samples_per_pixel or 0) if channels else 0
+    several = n_samples > 1
+    declared = list(pixels.dimension_order.value[::-1])
+    if several and "S" not in declared:
+        if len(channels) != n_samples:
+            declared.append("S")
+        else:
+            declared = [d for d in declared if d != "C"] + ["C"]
+    series = tif.series[index]
+    held = list(samples_as_channels(series.axes, "S" in declared))  # OME always has C
+    axes = [d for d in declared if d not in held] + [d for d in held if d in declared]
+    sizes = []
+    for axis in axes:
+        if axis == "C" and several:
+            sizes.append(len(channels))
+        elif axis == "S" and several:
+            sizes.append(n_samples)
+        else:
+            sizes.append(int(getattr(pixels, f"size_{axis.lower()}")))
+    expand = tuple(None if n == 1 else slice(None) for n in sizes)
+    shape = np.broadcast_to(np.empty((), np.uint8), series.shape)[expand].shape
+    if len(shape) != len(axes) or not is_standard("".join(axes)):
+        return None
+    names = [c.name if c.name is not None else c.id for c in channels]
+    if len(names) != (shape[axes.index("C")] if "C" in axes else 1):
+        return None  # bioio-ome-tiff cannot label the channels: it fails on this image
+    sizes_zyx = (pixels.physical_size_z, pixels.physical_size_y, pixels.physical_size_x)
+    scene = ReaderScene(
+        "".join(axes),
+        tuple(int(n) for n in shape),
+        np.dtype(series.dtype),
+        sizes_zyx,
+        names,
+        ome_size_units(pixels),
+    )
+    return scene, expand
+
+
+def samples_as_channels(axes: str, samples_declared: bool) -> str:
+    """tifffile's axes of an OME-TIFF series as bioio-ome-tiff labels them: the samples
+    axis is read as the channels when the OME-XML declares channels but no samples."""
+    if "S" in axes and not samples_declared and "C" not in axes:
+        return axes.replace("S", "C")
+    return axes
+
+
+def tiff_axes(axes: str, shape: tuple[int, ...]) -> str:
+    """bioio-tifffile's axes: tifffile's, with unknown letters replaced by guesses.
+
+    The guess is bioio's default for the number of axes (the last ``len(shape)`` letters
+    of ``TCZYX``); each unknown letter takes the first guessed letter not yet used.
+    """
+    if not any(a in _UNKNOWN_AXES for a in axes):
+        return axes
+    guessed = STANDARD_AXES[len(STANDARD_AXES) - len(shape) :]
+    chosen: list[str] = []
+    for letter in axes:
+        if letter not in _UNKNOWN_AXES:
+            chosen.append(letter)
+            continue
+        free = [g for g in guessed if g not in chosen and g not in axes]
+        chosen.append(free[0] if free else letter)
+    return "".join(chosen)
+
+
+def tiff_pixel_sizes(tif: Any, index: int) -> tuple[float | None, float | None, float | None]:
+    """bioio-tifffile's physical pixel sizes (Z, Y, X) in micrometres.
+
+    From the resolution tags of the series' first page (pixels per unit, so a pixel's
+    size is the inverse) and, in an ImageJ file, its ``unit`` and ``spacing``. When any
+    of these is missing or unusable, bioio-tifffile gives no size at all.
+    """
+    try:
+        tags = tif.series[index].pages[0].tags
+        if tif.is_imagej:
+            unit = tif.imagej_metadata["unit"]
+            z_size = tif.imagej_metadata.get("spacing", None)
+        else:
+            unit = tags["ResolutionUnit"].value
+            z_size = None
+        scale = _MICRONS_PER_UNIT.get(unit, 1.0)
+        x_pixels, x_units = tags["XResolution"].value
+        y_pixels, y_units = tags["YResolution"].value
+        sizes = (
+            None if z_size is None else z_size * scale,
+            scale * y_units / y_pixels,
+            scale * x_units / x_pixels,
+        )
+    except Exception as exc:
+        logger.debug("no pixel size in series %d: %s", index, exc)
+        return None, None, None
+    return sizes
+
+
+def imageio_axes(shape: tuple[int, ...]) -> str | None:
+    """bioio-imageio's guess of a frame's axes (``None`` where it has none)."""
+    if len(shape) == 2:
+        return "YX"
+    if len(shape) == 3:
+        return "TYX" if shape[-1] > 4 else "YXS"
+    if len(shape) == 4 and shape[-1] <= 4:
+        return "TYXS"
+    return None
