@@ -1,14 +1,20 @@
-"""Build the static viewer's assets (``viewer/static/dist``) for the wheel and the checkout.
+"""Build (and lint) the static viewer's assets (``viewer/static/dist``), for wheel and checkout.
 
-Used two ways:
+Used three ways:
 
 - by hatchling, as the custom build hook of ``[tool.hatch.build.hooks.custom]``: a wheel
   build runs ``npm ci && npm run build`` when the assets are missing, so the wheel ships
   them (editable installs skip this; ``make viewer-assets`` builds them there);
-- as a script, ``python hatch_build.py`` (what ``make viewer-assets`` runs).
+- as a script, ``python hatch_build.py`` (what ``make viewer-assets`` runs; ``--force``
+  rebuilds);
+- as ``python hatch_build.py --lint`` (a line of ``make lint``): biome checks the
+  JavaScript (``viewer/static/biome.json``), installing the npm tree first when needed.
 
-npm runs in a temporary copy of ``viewer/static`` (package.json, package-lock.json,
-build.mjs, src/), so ``node_modules`` never lands in the tree that the wheel bundles.
+npm runs in ``build/static-viewer`` (a copy of ``viewer/static``'s package.json,
+package-lock.json, build.mjs and src/), so ``node_modules`` never lands in the tree that
+the wheel bundles; the tree is installed again only when the lock file changed. The build
+also writes the browser tests' bundle (the product plus the ``window.__viewer`` test hook)
+to ``build/static-viewer/test-dist``, outside ``dist``: the product never carries the hook.
 """
 
 from __future__ import annotations
@@ -17,14 +23,17 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 STATIC = Path("viewer") / "static"
-SOURCES = ("package.json", "package-lock.json", "build.mjs", "src")
+WORK = Path("build") / "static-viewer"
+TEST_DIST = WORK / "test-dist"
+LOCK_FILES = ("package.json", "package-lock.json")
+BUILD_SOURCES = ("build.mjs", "src")
+LINTED = ("src", "build.mjs", "test")
 OUTPUTS = (
     "app.js",
     "app.js.gz",
@@ -36,50 +45,99 @@ OUTPUTS = (
     "duckdb-eh.wasm.gz",
     "parquet.wasm.gz",
 )
+TEST_OUTPUTS = ("app.js", "app.js.gz")
+"""What ``test-dist`` holds; the browser tests lay it over a copy of ``dist``."""
 
 
-def assets_built(root: Path) -> bool:
-    """Whether every built asset is present under ``root/viewer/static/dist``."""
-    dist = root / STATIC / "dist"
-    return all((dist / name).is_file() for name in OUTPUTS)
+def assets_built(root: Path, with_tests: bool = False) -> bool:
+    """Whether every built asset is present under ``root/viewer/static/dist``.
 
-
-def build_assets(root: Path, force: bool = False) -> Path:
-    """Run ``npm ci && npm run build`` for ``root``'s static viewer; return the dist folder.
-
-    Raises:
-        RuntimeError: when npm is missing or a step fails (its output is included).
+    With ``with_tests``, the browser tests' bundle (``build/static-viewer/test-dist``) too.
     """
-    static = root / STATIC
-    dist = static / "dist"
-    if assets_built(root) and not force:
-        return dist
+    dist = root / STATIC / "dist"
+    built = all((dist / name).is_file() for name in OUTPUTS)
+    if with_tests:
+        built = built and all((root / TEST_DIST / name).is_file() for name in TEST_OUTPUTS)
+    return built
+
+
+def _npm() -> str:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(
             "building the static viewer needs Node.js and npm (https://nodejs.org); install "
             "them and run 'make viewer-assets'"
         )
-    with tempfile.TemporaryDirectory(prefix="pp-static-") as tmp:
-        work = Path(tmp)
-        for name in SOURCES:
-            source = static / name
-            if source.is_dir():
-                shutil.copytree(source, work / name)
-            else:
-                shutil.copy2(source, work / name)
-        env = {**os.environ, "PP_STATIC_DIST": str(dist.resolve())}
-        for step in (
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            [npm, "run", "build"],
-        ):
-            proc = subprocess.run(step, cwd=work, env=env, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise RuntimeError(
-                    f"'{' '.join(step[1:])}' failed for the static viewer:\n"
-                    f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-                )
+    return npm
+
+
+def _run(step: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    proc = subprocess.run(step, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"'{Path(step[0]).name} {' '.join(step[1:])}' failed for "
+            f"the static viewer:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
+
+
+def npm_tree(root: Path) -> Path:
+    """``build/static-viewer`` with ``node_modules`` installed for the current lock file.
+
+    Raises:
+        RuntimeError: when npm is missing or ``npm ci`` fails (its output is included).
+    """
+    static = root / STATIC
+    work = root / WORK
+    stamp = work / "node_modules" / ".pp-installed-lock.json"
+    lock = (static / "package-lock.json").read_bytes()
+    if stamp.is_file() and stamp.read_bytes() == lock:
+        return work
+    work.mkdir(parents=True, exist_ok=True)
+    for name in LOCK_FILES:
+        shutil.copy2(static / name, work / name)
+    _run([_npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"], work)
+    stamp.write_bytes(lock)
+    return work
+
+
+def build_assets(root: Path, force: bool = False, with_tests: bool = True) -> Path:
+    """Run ``npm ci && npm run build`` for ``root``'s static viewer; return the dist folder.
+
+    Builds unless ``force`` is false and the assets (with ``with_tests``, the test bundle
+    too) are there already; a build always writes both.
+
+    Raises:
+        RuntimeError: when npm is missing or a step fails (its output is included).
+    """
+    static = root / STATIC
+    dist = static / "dist"
+    if assets_built(root, with_tests=with_tests) and not force:
+        return dist
+    work = npm_tree(root)
+    for name in (*LOCK_FILES, *BUILD_SOURCES):
+        source, target = static / name, work / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    env = {
+        **os.environ,
+        "PP_STATIC_DIST": str(dist.resolve()),
+        "PP_STATIC_TEST_DIST": str((root / TEST_DIST).resolve()),
+    }
+    _run([_npm(), "run", "build"], work, env)
     return dist
+
+
+def lint(root: Path) -> None:
+    """Check the JavaScript with biome (lint and format, no writes).
+
+    Raises:
+        RuntimeError: naming the findings, when biome reports any.
+    """
+    biome = npm_tree(root) / "node_modules" / ".bin" / "biome"
+    _run([str(biome), "ci", "--colors=off", *LINTED], root / STATIC)
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
@@ -91,9 +149,17 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         """Build the assets before the wheel's files are collected."""
         if self.target_name != "wheel" or version == "editable":
             return
-        build_assets(Path(self.root))
+        build_assets(Path(self.root), with_tests=False)
 
 
 if __name__ == "__main__":
-    force = "--force" in sys.argv[1:]
-    print(f"static viewer assets in {build_assets(Path(__file__).resolve().parent, force)}")
+    here = Path(__file__).resolve().parent
+    if "--lint" in sys.argv[1:]:
+        try:
+            lint(here)
+        except RuntimeError as exc:
+            sys.exit(str(exc))
+        print("static viewer JavaScript: biome found nothing")
+    else:
+        force = "--force" in sys.argv[1:]
+        print(f"static viewer assets in {build_assets(here, force)}")

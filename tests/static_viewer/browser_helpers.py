@@ -4,6 +4,9 @@ Every page gets a route handler that lets through only ``file:``, ``blob:``, ``d
 the test's own 127.0.0.1 server; any other request is aborted and recorded, and
 :meth:`GuardedPage.check` fails the test when one was tried. JavaScript dialogs (an
 ``alert`` from injected markup) are recorded the same way.
+
+The ``window.__viewer`` hook these helpers read exists only in the test bundle
+(:data:`TEST_BUNDLE`), never in the product's ``viewer/static/dist``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from typing import Any
 from browser_support import SCREENSHOTS
 
 LOCAL_SCHEMES = ("file:", "blob:", "data:")
+TEST_BUNDLE = Path(__file__).resolve().parents[2] / "build" / "static-viewer" / "test-dist"
+"""Where ``make viewer-assets`` (hatch_build.py ``TEST_DIST``) writes the test bundle."""
+TEST_BUNDLE_FILES = ("app.js", "app.js.gz")
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
 from pathlib import Path
 
 import pytest
+from browser_helpers import TEST_BUNDLE
 
 from pixel_patrol_base import api
 from pixel_patrol_base.cli import main
@@ -112,3 +115,34 @@ def test_cli_build_viewer(
     bad.write_text("x")
     assert main(["build-viewer", "-o", str(tmp_path / "w.html"), "--data", str(bad)]) == 2
     assert "bad.parquet" in capsys.readouterr().err
+
+
+def _app_texts(page: str, folder: Path) -> dict[str, str]:
+    """The app code a built viewer runs: inlined (gzip, base64) in a page, or a site's file."""
+    texts = {}
+    match = re.search(r'id="pp-asset-app-js-gz">([A-Za-z0-9+/=]+)</script>', page)
+    if match is not None:
+        texts["inline"] = gzip.decompress(base64.b64decode(match.group(1))).decode("utf-8")
+    if (folder / "assets" / "app.js").is_file():
+        texts["site"] = (folder / "assets" / "app.js").read_text("utf-8")
+    return texts
+
+
+def test_the_product_has_no_test_hook(tmp_path: Path) -> None:
+    dist = static_viewer.assets_dir()
+    assert "__viewer" not in (dist / "app.js").read_text("utf-8")
+    assert "__viewer" not in gzip.decompress((dist / "app.js.gz").read_bytes()).decode("utf-8")
+    single = api.build_viewer(tmp_path / "viewer.html")
+    site = api.build_viewer(tmp_path / "site")
+    texts = {
+        **_app_texts(single.read_text("utf-8"), tmp_path),
+        **_app_texts((site / "index.html").read_text("utf-8"), site),
+    }
+    assert set(texts) == {"inline", "site"}
+    for where, text in texts.items():
+        assert "__viewer" not in text, where
+        assert "duckdb" in text.lower(), where  # it is the app
+    # the check can fail: the test bundle, built from the same sources, has the hook
+    hooked = TEST_BUNDLE / "app.js"
+    assert hooked.is_file(), f"{hooked} is missing; run 'make viewer-assets'"
+    assert "window.__viewer" in hooked.read_text("utf-8")

@@ -4,7 +4,8 @@ One browser for the module. The single file is opened from ``file://`` and given
 real-pipeline report through its file input; every declaration's rows from duckdb-wasm
 are compared with Python DuckDB's for the same state, before and after a group change.
 Then the site folder over a real ``http.server`` with ``?data=``, a file with an embedded
-table, and a table whose file name is HTML.
+table, and a table whose file name is HTML. The pages are built from the test bundle
+(conftest ``with_test_hook``), the only one with the ``window.__viewer`` hook.
 """
 
 from __future__ import annotations
@@ -26,8 +27,16 @@ from browser_helpers import open_guarded, rows_match, screenshot, wait_rendered,
 from pixel_patrol_base.viewing import widgets as pw
 from pixel_patrol_base.viewing.static import build_viewer
 
+pytestmark = pytest.mark.browser
+
 VECTORS = Path(__file__).parents[1] / "widgets" / "sql_vectors.json"
 XSS_NAME = "<img src=x onerror=alert(1)>.tif"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hooked(with_test_hook: Path) -> Path:
+    """Every page of this module is built with the test hook."""
+    return with_test_hook
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +178,26 @@ def test_javascript_compiler_reproduces_the_vectors(loaded: Any) -> None:
 def test_palettes_match_python(loaded: Any) -> None:
     palettes = loaded.page.evaluate("window.__viewer.palettes")
     assert palettes == {name: list(colors) for name, colors in pw.PALETTES.items()}
+
+
+def _css_rgb(color: str) -> str:
+    text = color.lstrip("#")
+    return f"rgb({int(text[0:2], 16)}, {int(text[2:4], 16)}, {int(text[4:6], 16)})"
+
+
+def test_mosaic_colours_groups_as_the_charts_do(loaded: Any) -> None:
+    page = loaded.page
+    page.evaluate("window.__viewer.setState({mode: 'full', palette: 'dark2'})")
+    legend = page.evaluate(
+        """[...document.querySelectorAll('section[data-widget="mosaic"] .pp-legend-item')]
+            .map(e => [e.textContent,
+                       getComputedStyle(e.querySelector('.pp-swatch')).backgroundColor])"""
+    )
+    page.evaluate("window.__viewer.setState({mode: 'overview', palette: null})")
+    names = [name for name, _ in legend]
+    assert names == ["control", "treated"]  # sorted, as Vega-Lite orders the colour domain
+    dark2 = pw.PALETTES["dark2"]
+    assert [colour for _, colour in legend] == [_css_rgb(dark2[0]), _css_rgb(dark2[1])]
 
 
 def test_csv_export_holds_the_filtered_rows(loaded: Any, pipeline_report: Path) -> None:

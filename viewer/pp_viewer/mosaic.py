@@ -1,8 +1,10 @@
 """Compose the thumbnail mosaic into one image, with a border colour per group.
 
 Pure function of the query result (no Streamlit): the declaration's ``image`` column
-holds PNG thumbnails, its ``color`` column the group value. The legend maps each
-group to its colour; file names stay data, never markup.
+holds PNG thumbnails, its ``color`` column the group value. Colours come from
+:func:`pixel_patrol_base.viewing.widgets.group_colors` (sorted group names, as Vega-Lite
+orders a colour domain), so a group's border matches its colour in the charts. The
+legend maps each group to its colour; file names stay data, never markup.
 """
 
 from __future__ import annotations
@@ -38,13 +40,12 @@ def compose(
         return None, empty
     blobs = table.column(image).to_pylist()
     groups = (
-        [str(g) for g in table.column(color).to_pylist()]
+        ["" if g is None else str(g) for g in table.column(color).to_pylist()]
         if color in table.column_names
         else [""] * table.num_rows
     )
-    names = list(dict.fromkeys(groups))
-    colors = pw.palette_colors(palette, max(len(names), 1))
-    color_of = {name: colors[i % len(colors)] for i, name in enumerate(names)}
+    pairs = pw.group_colors(groups, palette)
+    color_of = dict(pairs)
     cols = min(COLUMNS, table.num_rows)
     rows = math.ceil(table.num_rows / cols)
     canvas = np.full((rows * CELL, cols * CELL, 3), 255, dtype=np.uint8)
@@ -66,6 +67,9 @@ def compose(
                 pass
         canvas[top + BORDER : top + CELL - BORDER, left + BORDER : left + CELL - BORDER] = tile
     legend = pa.table(
-        {"group": pa.array(names, pa.string()), "colour": pa.array([color_of[n] for n in names])}
+        {
+            "group": pa.array([g for g, _ in pairs], pa.string()),
+            "colour": pa.array([c for _, c in pairs], pa.string()),
+        }
     )
     return canvas, legend

@@ -2,7 +2,10 @@
 
 A widget's queries are compiled with :func:`pixel_patrol_base.viewing.widgets.compile_sql` and run
 through the cached :func:`pp_viewer.data.query`; charts get the results as named Vega-Lite
-datasets and are drawn with ``st.vega_lite_chart(spec, theme=None, width="content")``.
+datasets (:func:`~pixel_patrol_base.viewing.widgets.chart_spec`) and are drawn with
+``st.vega_lite_chart(spec, theme=None, width="content")``. Texts (numbers, the summary
+line, KPI cards, badges, notes) come from :mod:`pixel_patrol_base.viewing.widgets.formats`,
+which the static viewer mirrors (``tests/widgets/render_vectors.json``).
 A widget whose columns are missing is replaced by a note naming them. Text from the
 table is only ever shown through text elements (``st.text``, ``st.dataframe``, metrics).
 """
@@ -10,7 +13,6 @@ table is only ever shown through text elements (``st.text``, ``st.dataframe``, m
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -28,15 +30,9 @@ from . import data, significance
 from . import state as ss
 from .mosaic import compose
 
-BADGES = {
-    "file": "one point = one file",
-    "image": "one point = one image",
-    "slice": "one point = one slice",
-}
-TILE_WIDTH = 200
 PREFETCH_THREADS = 4
 CUSTOM_PLOT = "custom-plot"
-AUTOSIZE = {"type": "pad", "contains": "padding"}
+KPIS_PER_LINE = 6
 
 
 def results(
@@ -92,7 +88,7 @@ def _title(widget: pw.Widget, small: bool = False) -> None:
         st.markdown(f"**{_escape_md(widget.title)}** :gray-badge[{widget.badge}]")
     else:
         st.subheader(widget.title, anchor=False)
-        st.badge(BADGES.get(widget.badge, widget.badge), color="gray")
+        st.badge(pw.badge_text(widget.badge), color="gray")
         if widget.description:
             st.caption(_escape_md(widget.description))
 
@@ -104,10 +100,7 @@ def _escape_md(text: str) -> str:
 def _hidden(columns: Mapping[str, str], widget: pw.Widget) -> bool:
     missing = pw.missing_columns(widget, columns)
     if missing:
-        st.info(
-            f"{widget.title} is hidden: the report has no column "
-            f"{', '.join(missing)} (run the processor that produces it)."
-        )
+        st.info(pw.hidden_note(widget.title, missing))
     return bool(missing)
 
 
@@ -134,42 +127,6 @@ def _controls(columns: Mapping[str, str], widget: pw.Widget) -> None:
             cell.selectbox(label, options, key=key)
 
 
-def chart_spec(spec: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, Any]:
-    """A copy of ``spec`` whose named data sources carry the query results."""
-    out = copy.deepcopy(dict(spec))
-    names: set[str] = set()
-
-    def collect(node: Any) -> None:
-        if isinstance(node, dict):
-            source = node.get("data")
-            if isinstance(source, dict) and "name" in source:
-                names.add(str(source["name"]))
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for value in node:
-                collect(value)
-
-    collect(out)
-    out["datasets"] = {name: _chartable(tables[name]) for name in names if name in tables}
-    out.setdefault("autosize", AUTOSIZE)
-    return out
-
-
-def _chartable(table: pa.Table) -> pa.Table:
-    """Drop binary and nested columns, which Vega-Lite cannot use."""
-    keep = [
-        f.name
-        for f in table.schema
-        if not (
-            pa.types.is_binary(f.type)
-            or pa.types.is_large_binary(f.type)
-            or pa.types.is_nested(f.type)
-        )
-    ]
-    return table.select(keep)
-
-
 def _views(
     widget: pw.Widget,
     result: pw.WidgetResult,
@@ -186,7 +143,7 @@ def _views(
         kind = view["type"]
         table = tables[view["query"]]
         if kind == "vega-lite":
-            spec = pw.apply_palette(chart_spec(view["spec"], tables), current.palette)
+            spec = pw.chart_spec(view["spec"], tables, current.palette)
             st.vega_lite_chart(spec, theme=None, width="content", key=f"pp_chart_{widget.id}_{i}")
         elif kind == "kpi":
             _kpi(table, view)
@@ -199,34 +156,15 @@ def _views(
 
 
 def _kpi(table: pa.Table, view: Mapping[str, Any]) -> None:
-    """One metric per declared item (``label``, ``column``, ``format``) of the first row."""
-    if table.num_rows == 0:
+    """One metric per KPI card (:func:`~pixel_patrol_base.viewing.widgets.kpi_cards`)."""
+    cards = pw.kpi_cards(view, table.slice(0, 1).to_pylist())
+    if not cards:
         st.text("No rows.")
         return
-    row = table.slice(0, 1).to_pylist()[0]
-    items = view.get("items") or [{"label": k, "column": k} for k in row]
-    per_line = 6
-    for start in range(0, len(items), per_line):
-        chunk = items[start : start + per_line]
-        for cell, item in zip(st.columns(per_line), chunk, strict=False):
-            value = row.get(item["column"])
-            cell.metric(str(item.get("label", item["column"])), _fmt(value, item.get("format")))
-
-
-def _fmt(value: object, fmt: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if fmt == "bytes" and isinstance(value, int | float):
-        size = float(value)
-        for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-            if size < 1024 or unit == "TiB":
-                return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-            size /= 1024
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
+    for start in range(0, len(cards), KPIS_PER_LINE):
+        chunk = cards[start : start + KPIS_PER_LINE]
+        for cell, (label, value) in zip(st.columns(KPIS_PER_LINE), chunk, strict=False):
+            cell.metric(label, value)
 
 
 def _data_url(blob: bytes | None) -> str | None:
@@ -333,35 +271,13 @@ def tile(
         return
     tables = results(report, columns, widget, current, pending).data
     table = tables[overview["query"]]
-    summary = overview.get("text")
-    if summary:
-        row = table.slice(0, 1).to_pylist()[0] if table.num_rows else {}
-        controls = {
-            k: v.name if isinstance(v, pw.Ident) else v
-            for k, v in pw.resolve_controls(widget, current, columns).items()
-        }
-        st.text(_summary_text(str(summary), {**controls, **row}))
+    template = overview.get("text")
+    if template:
+        controls = pw.resolve_controls(widget, current, columns)
+        summary = pw.overview_text(str(template), table.slice(0, 1).to_pylist(), controls)
+        if summary is not None:
+            st.text(summary)
     spec = overview.get("spec")
     if spec:
-        chart = pw.apply_palette(_compact(chart_spec(spec, tables)), current.palette)
+        chart = pw.tile_spec(spec, tables, current.palette)
         st.vega_lite_chart(chart, theme=None, width="content", key=f"pp_tile_{widget.id}")
-
-
-def _compact(spec: dict[str, Any]) -> dict[str, Any]:
-    """A tile-sized copy of an overview spec: narrow, legend below."""
-    out = dict(spec)
-    width = out.get("width")
-    if not isinstance(width, int | float) or width > TILE_WIDTH:
-        out["width"] = TILE_WIDTH
-    config = dict(out.get("config", {}))
-    config["legend"] = {**config.get("legend", {}), "orient": "bottom", "columns": 3}
-    out["config"] = config
-    return out
-
-
-def _summary_text(template: str, row: Mapping[str, Any]) -> str:
-    """``template`` with ``{column}`` replaced by the first row's formatted values."""
-    out = template
-    for key, value in row.items():
-        out = out.replace("{" + key + "}", _fmt(value))
-    return out

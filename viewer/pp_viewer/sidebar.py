@@ -17,18 +17,8 @@ from pixel_patrol_base.viewing.options import coerce_filter_value
 from . import data
 from . import state as ss
 
-_SCALAR_PREFIXES = ("VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "BOOLEAN", "DOUBLE")
 _EXPORT = "pp_export"
 _EXPORT_FOR = "pp_export_for"
-
-
-def group_options(columns: Mapping[str, str]) -> list[str]:
-    """Columns one can group by: scalar text, integer, boolean and float columns."""
-    return [
-        name
-        for name, kind in columns.items()
-        if kind.upper().startswith(_SCALAR_PREFIXES) and not kind.endswith("[]")
-    ]
 
 
 def _filter_builder(columns: Mapping[str, str]) -> None:
@@ -108,7 +98,7 @@ def draw(report: str, columns: Mapping[str, str], loaded: Mapping[str, pw.Widget
     """Draw the whole sidebar into ``st.sidebar``."""
     with st.sidebar:
         st.radio("View", ss.MODES, key=ss.MODE, horizontal=True)
-        options = group_options(columns)
+        options = pw.group_options(columns)
         if st.session_state.get(ss.GROUP) not in options:
             st.session_state[ss.GROUP] = None
         st.selectbox("Group by", options, key=ss.GROUP, index=None, placeholder="(no grouping)")

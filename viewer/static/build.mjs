@@ -11,31 +11,42 @@
 //   dist/parquet.wasm.gz        parquet-wasm's module, gzipped
 //   dist/manifest.json          versions and sizes, for the Python side and the docs
 //
+// The browser tests' bundle (src/test-hook.js as entry: the same app plus the window.__viewer
+// hook) goes to $PP_STATIC_TEST_DIST (default test-dist/), as app.js and app.js.gz only; the
+// tests lay it over dist/. dist/ never holds the hook.
+//
 // The browser inflates the .gz assets with DecompressionStream, so the single HTML file
 // carries them base64-encoded and a site folder serves them as plain files.
-import { build } from "esbuild";
+
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.env.PP_STATIC_DIST || join(here, "dist");
+const testDist = process.env.PP_STATIC_TEST_DIST || join(here, "test-dist");
 const modules = join(here, "node_modules");
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+for (const folder of [dist, testDist]) {
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+}
 
-await build({
-  entryPoints: [join(here, "src", "main.js")],
-  bundle: true,
-  minify: true,
-  format: "iife",
-  target: ["chrome110", "firefox115", "safari16"],
-  outfile: join(dist, "app.js"),
-  legalComments: "none",
-  logLevel: "warning",
-  logOverride: { "empty-import-meta": "silent" },
-});
+const bundle = (entry, outfile) =>
+  build({
+    entryPoints: [join(here, "src", entry)],
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: ["chrome110", "firefox115", "safari16"],
+    outfile,
+    legalComments: "none",
+    logLevel: "warning",
+    logOverride: { "empty-import-meta": "silent" },
+  });
+await bundle("main.js", join(dist, "app.js"));
+await bundle("test-hook.js", join(testDist, "app.js"));
 
 copyFileSync(join(here, "src", "style.css"), join(dist, "style.css"));
 copyFileSync(join(here, "src", "index.html"), join(dist, "index.html"));
@@ -46,20 +57,30 @@ const gz = (source, name) => {
 };
 const duckdbDist = join(modules, "@duckdb", "duckdb-wasm", "dist");
 gz(join(dist, "app.js"), "app.js.gz");
+writeFileSync(join(testDist, "app.js.gz"), gzipSync(readFileSync(join(testDist, "app.js")), { level: 9 }));
 gz(join(duckdbDist, "duckdb-browser-eh.worker.js"), "duckdb-worker.js.gz");
 gz(join(duckdbDist, "duckdb-eh.wasm"), "duckdb-eh.wasm.gz");
 gz(join(modules, "parquet-wasm", "esm", "parquet_wasm_bg.wasm"), "parquet.wasm.gz");
 
-const version = (name) =>
-  JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
-const files = ["app.js", "app.js.gz", "boot.js", "style.css", "index.html", "duckdb-worker.js.gz", "duckdb-eh.wasm.gz", "parquet.wasm.gz"];
+const version = (name) => JSON.parse(readFileSync(join(modules, name, "package.json"), "utf8")).version;
+const files = [
+  "app.js",
+  "app.js.gz",
+  "boot.js",
+  "style.css",
+  "index.html",
+  "duckdb-worker.js.gz",
+  "duckdb-eh.wasm.gz",
+  "parquet.wasm.gz",
+];
 const manifest = {
   versions: Object.fromEntries(
-    ["@duckdb/duckdb-wasm", "parquet-wasm", "apache-arrow", "vega", "vega-lite", "vega-embed"].map(
-      (name) => [name, version(name)],
-    ),
+    ["@duckdb/duckdb-wasm", "parquet-wasm", "apache-arrow", "vega", "vega-lite", "vega-embed"].map((name) => [
+      name,
+      version(name),
+    ]),
   ),
   files: Object.fromEntries(files.map((f) => [f, statSync(join(dist, f)).size])),
 };
-writeFileSync(join(dist, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-console.log(`static viewer built in ${dist}`);
+writeFileSync(join(dist, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+console.log(`static viewer built in ${dist} (test bundle in ${testDist})`);

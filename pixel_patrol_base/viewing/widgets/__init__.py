@@ -7,6 +7,15 @@ declarations; see docs/widgets.md for the format.
 from __future__ import annotations
 
 from pixel_patrol_base.viewing.widgets.custom import export_custom_plot, write_custom_plot
+from pixel_patrol_base.viewing.widgets.formats import (
+    badge_text,
+    fill_text,
+    format_value,
+    header_facts,
+    hidden_note,
+    kpi_cards,
+    overview_text,
+)
 from pixel_patrol_base.viewing.widgets.loader import (
     ENTRY_POINT_GROUP,
     USER_DIRS_ENV,
@@ -25,11 +34,17 @@ from pixel_patrol_base.viewing.widgets.model import (
     Widget,
     WidgetResult,
 )
-from pixel_patrol_base.viewing.widgets.palettes import PALETTES, apply_palette, palette_colors
+from pixel_patrol_base.viewing.widgets.palettes import (
+    PALETTES,
+    apply_palette,
+    group_colors,
+    palette_colors,
+)
 from pixel_patrol_base.viewing.widgets.query import (
     check_state,
     compile_widget,
     default_group_col,
+    group_options,
     missing_columns,
     prepare_widgets,
     resolve_controls,
@@ -37,6 +52,7 @@ from pixel_patrol_base.viewing.widgets.query import (
     table_columns,
     view_visible,
 )
+from pixel_patrol_base.viewing.widgets.specs import chart_spec, compact, tile_spec
 from pixel_patrol_base.viewing.widgets.sql import Ident, compile_sql
 from pixel_patrol_base.viewing.widgets.stats import Bracket, mann_whitney_brackets, mann_whitney_u
 
@@ -54,24 +70,36 @@ __all__ = [
     "Widget",
     "WidgetResult",
     "apply_palette",
+    "badge_text",
+    "chart_spec",
     "check_state",
+    "compact",
     "compile_sql",
     "compile_widget",
     "default_group_col",
     "export_custom_plot",
+    "fill_text",
+    "format_value",
     "format_widget_list",
     "get_widget",
+    "group_colors",
+    "group_options",
+    "header_facts",
+    "hidden_note",
+    "kpi_cards",
     "load_widget_dir",
     "load_widget_file",
     "load_widgets",
     "mann_whitney_brackets",
     "mann_whitney_u",
     "missing_columns",
+    "overview_text",
     "palette_colors",
     "prepare_widgets",
     "resolve_controls",
     "run_widget",
     "table_columns",
+    "tile_spec",
     "view_visible",
     "write_custom_plot",
 ]

@@ -1,8 +1,12 @@
-"""Colour palettes for groups, shared by both viewer runtimes."""
+"""Colour palettes for groups, shared by both viewer runtimes.
+
+``viewer/static/src/palettes.js`` is the JavaScript twin (same names, colours and rules);
+``tests/widgets/render_vectors.json`` holds input/output pairs that both must reproduce.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pixel_patrol_base.errors import WidgetStateError
@@ -44,11 +48,35 @@ def palette_colors(name: str | None, n: int) -> list[str]:
 
 
 def apply_palette(spec: Mapping[str, Any], name: str | None) -> dict[str, Any]:
-    """A copy of a Vega-Lite spec whose categorical colour range is the palette's colours."""
+    """A copy of a Vega-Lite spec whose categorical colour range is the palette's colours.
+
+    Raises:
+        WidgetStateError: when the palette is unknown.
+    """
+    key = DEFAULT_PALETTE if name is None else name
+    colors = palette_colors(name, len(PALETTES.get(key, ())))
     out = dict(spec)
     config = dict(out.get("config", {}))
     ranges = dict(config.get("range", {}))
-    ranges["category"] = palette_colors(name, len(PALETTES[name or DEFAULT_PALETTE]))
+    ranges["category"] = colors
     config["range"] = ranges
     out["config"] = config
     return out
+
+
+def group_colors(groups: Iterable[str | None], palette: str | None) -> list[tuple[str, str]]:
+    """(group, colour) per distinct group, in the order Vega-Lite gives its colour domain.
+
+    Vega-Lite sorts a nominal colour domain ascending (JavaScript string order, i.e. by
+    UTF-16 code units), so the thumbnail mosaic's borders match the charts' colours.
+    ``None`` is the group ``""``.
+
+    Raises:
+        WidgetStateError: when the palette is unknown.
+    """
+    names = sorted({"" if g is None else str(g) for g in groups}, key=_utf16)
+    return list(zip(names, palette_colors(palette, len(names)), strict=True))
+
+
+def _utf16(text: str) -> bytes:
+    return text.encode("utf-16-be", "surrogatepass")

@@ -12,6 +12,7 @@ The connection holds the report as table or view ``pp_data``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,6 +29,10 @@ from pixel_patrol_base.viewing.widgets.sql import Ident, quote_ident
 log = logging.getLogger(__name__)
 
 _GROUP_FALLBACKS = ("imported_path_short", "file_extension", "dtype", "parent")
+_GROUPABLE = re.compile(
+    r"^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|BOOLEAN|DOUBLE|FLOAT|UBIGINT|UINTEGER|"
+    r"USMALLINT|UTINYINT|HUGEINT)"
+)
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str = "pp_data") -> dict[str, str]:
@@ -38,6 +43,19 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str = "pp_data") -> dic
         [table],
     ).fetchall()
     return {str(name): str(dtype) for name, dtype in rows}
+
+
+def group_options(columns: Mapping[str, str]) -> list[str]:
+    """Columns one can group by: scalar text, integer, boolean and float columns, in order.
+
+    ``viewer/static/src/widgets.js`` ``groupOptions`` is the JavaScript twin
+    (``tests/widgets/render_vectors.json``).
+    """
+    return [
+        name
+        for name, kind in columns.items()
+        if _GROUPABLE.match(kind.upper()) and not kind.endswith("[]")
+    ]
 
 
 def missing_columns(widget: Widget, columns: Mapping[str, str]) -> list[str]:

@@ -19,7 +19,7 @@ export async function gunzip(bytes) {
 }
 
 /** The element id that carries asset `name` inline. */
-export const assetElementId = (name) => "pp-asset-" + name.replace(/[^A-Za-z0-9]/g, "-");
+export const assetElementId = (name) => `pp-asset-${name.replace(/[^A-Za-z0-9]/g, "-")}`;
 
 /** The raw (still gzipped) bytes of asset `name`. */
 async function rawAsset(name) {

@@ -11,5 +11,5 @@
   document.body.append(script);
 })().catch((error) => {
   const box = document.getElementById("pp-status");
-  if (box) box.textContent = "This browser cannot start the viewer: " + error;
+  if (box) box.textContent = `This browser cannot start the viewer: ${error}`;
 });

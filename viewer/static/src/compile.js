@@ -1,6 +1,7 @@
 // The placeholder compiler, a line-for-line port of pixel_patrol_base/viewing/widgets/sql.py
 // (specified in docs/widgets.md). tests/widgets/sql_vectors.json holds input/output pairs
-// that both implementations must reproduce; tests/static_viewer checks this one in Chromium.
+// that both implementations must reproduce; tests/static_viewer checks this one under node
+// (test/vectors.mjs) and in Chromium.
 
 export const FILTER_OPS = ["eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains"];
 export const RESERVED = ["group", "where", "filters", "dims", "level"];
@@ -22,15 +23,15 @@ export class Ident {
   }
 }
 
-const pyRepr = (text) => "'" + String(text).replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
+const pyRepr = (text) => `'${String(text).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 
 /** `name` double-quoted, after checking it is a column of the table. */
 export function quoteIdent(name, columns) {
-  if (!Object.prototype.hasOwnProperty.call(columns, name)) {
+  if (!Object.hasOwn(columns, name)) {
     const known = Object.keys(columns).sort().join(", ");
     throw new CompileError("UnknownColumnError", `column ${pyRepr(name)} is not in the table; use one of: ${known}`);
   }
-  return '"' + name.replace(/"/g, '""') + '"';
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function castType(column, columns) {
@@ -47,7 +48,10 @@ function castType(column, columns) {
 function filterSql(flt, columns) {
   const col = quoteIdent(flt.column, columns);
   if (!FILTER_OPS.includes(flt.op)) {
-    throw new CompileError("UnknownFilterOpError", `filter operator ${pyRepr(flt.op)} on column ${pyRepr(flt.column)} is unknown; use one of ${FILTER_OPS.join(", ")}`);
+    throw new CompileError(
+      "UnknownFilterOpError",
+      `filter operator ${pyRepr(flt.op)} on column ${pyRepr(flt.column)} is unknown; use one of ${FILTER_OPS.join(", ")}`,
+    );
   }
   if (flt.op === "contains" || flt.op === "not_contains") {
     let text = `contains(CAST(${col} AS VARCHAR), ?)`;
@@ -63,7 +67,10 @@ function filterSql(flt, columns) {
     return [`${col} IN (${marks})`, values];
   }
   if (Array.isArray(flt.value) || (flt.value !== null && typeof flt.value === "object")) {
-    throw new CompileError("WidgetStateError", `filter ${flt.column} ${flt.op} needs a single value, got ${JSON.stringify(flt.value)}`);
+    throw new CompileError(
+      "WidgetStateError",
+      `filter ${flt.column} ${flt.op} needs a single value, got ${JSON.stringify(flt.value)}`,
+    );
   }
   return [`${col} ${COMPARE[flt.op]} CAST(? AS ${dtype})`, [flt.value]];
 }
@@ -85,7 +92,7 @@ export function dimsSql(state, columns) {
   const parts = [];
   const params = [];
   for (const axis of Object.keys(state.dims || {}).sort()) {
-    parts.push(`${quoteIdent("dim_" + axis.toLowerCase(), columns)} = ?`);
+    parts.push(`${quoteIdent(`dim_${axis.toLowerCase()}`, columns)} = ?`);
     params.push(state.dims[axis]);
   }
   return [parts.length ? parts.join(" AND ") : "TRUE", params];
@@ -121,7 +128,7 @@ export function compileSql(template, state, columns, controlValues) {
       params.push(Object.keys(dims).length);
       return "?";
     }
-    if (Object.prototype.hasOwnProperty.call(controlValues, name)) {
+    if (Object.hasOwn(controlValues, name)) {
       const value = controlValues[name];
       if (value instanceof Ident) return quoteIdent(value.name, columns);
       params.push(value);

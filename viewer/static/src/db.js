@@ -90,11 +90,13 @@ export async function loadParquet(db, bytes) {
     await conn.insertArrowFromIPCStream(ipc, { name: TABLE, create: true });
     // duckdb-wasm has no ICU offline: time-zone-aware timestamps become UTC timestamps,
     // so date_trunc / CAST(... AS DATE) in the declarations work as in Python on UTC.
-    const zoned = tableRowsOf(await conn.query(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = '${TABLE}' AND data_type = 'TIMESTAMP WITH TIME ZONE'`,
-    ));
+    const zoned = tableRowsOf(
+      await conn.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = '${TABLE}' AND data_type = 'TIMESTAMP WITH TIME ZONE'`,
+      ),
+    );
     for (const { column_name: name } of zoned) {
-      const quoted = '"' + name.replace(/"/g, '""') + '"';
+      const quoted = `"${name.replace(/"/g, '""')}"`;
       await conn.query(`ALTER TABLE ${TABLE} ALTER ${quoted} SET DATA TYPE TIMESTAMP`);
     }
   } finally {

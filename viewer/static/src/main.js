@@ -1,18 +1,19 @@
-// The static viewer: sidebar state, table loading, widget rendering, and the test hook
-// window.__viewer. Mirrors the Streamlit app (viewer/): the same declarations, the same
-// compiled SQL, the same Vega-Lite specs.
+// The static viewer's entry: sidebar state, table loading, widget rendering. Mirrors the
+// Streamlit app (viewer/): the same declarations, the same compiled SQL, the same
+// Vega-Lite specs. The browser tests' hook lives in test-hook.js, an entry of its own
+// that only the test bundle has (build.mjs); the product bundle is this file alone.
 import { embeddedData, embeddedWidgets } from "./assets.js";
-import { Ident, compileSql } from "./compile.js";
-import { TABLE, loadParquet, openDatabase, parquetMetadata, preloadParquet } from "./db.js";
+import { compileSql } from "./compile.js";
+import { loadParquet, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
 import { h, replaceChildren } from "./dom.js";
-import { PALETTES } from "./palettes.js";
-import { BADGES, drawOverview, drawViews } from "./render.js";
+import { badgeText, headerFacts, hiddenNote } from "./formats.js";
+import { drawOverview, drawViews } from "./render.js";
 import { drawSidebar } from "./sidebar.js";
-import { jsonable, tableRows } from "./values.js";
+import { tableRows, toCsv } from "./values.js";
 import { compileWidget, defaultGroupCol, missingColumns, resolveControls } from "./widgets.js";
 
-const widgets = embeddedWidgets();
-const state = {
+export const widgets = embeddedWidgets();
+export const state = {
   group_col: null,
   filters: [],
   dims: {},
@@ -22,7 +23,7 @@ const state = {
   palette: null,
   mode: "overview",
 };
-const app = {
+export const app = {
   db: null,
   columns: {},
   fileName: null,
@@ -42,7 +43,7 @@ const status = (text) => {
 };
 
 /** Rows of `text` with positional `params`, as plain objects. */
-async function sql(text, params = []) {
+export async function sql(text, params = []) {
   const conn = await app.db.connect();
   try {
     if (!params.length) return tableRows(await conn.query(text));
@@ -58,7 +59,7 @@ async function sql(text, params = []) {
 }
 
 async function cachedSql(text, params) {
-  const key = text + "\u0000" + JSON.stringify(params);
+  const key = `${text}\u0000${JSON.stringify(params)}`;
   if (!app.cache.has(key)) app.cache.set(key, sql(text, params));
   return app.cache.get(key);
 }
@@ -95,20 +96,25 @@ async function loadTable(bytes, name) {
 function drawHeader() {
   const meta = app.metadata;
   const counts = meta.counts || {};
-  const facts = Object.entries(counts)
-    .filter(([, v]) => typeof v === "number")
-    .map(([k, v]) => h("span", { class: "pp-fact" }, h("b", { text: v.toLocaleString("en-US") }), " " + k.replace(/_/g, " ")));
+  const facts = headerFacts(counts).map(([label, value]) =>
+    h("span", { class: "pp-fact" }, h("b", { text: value }), ` ${label}`),
+  );
   replaceChildren(
     el("pp-header"),
     h("h1", { text: meta.project_name || app.fileName || "PixelPatrol" }),
-    h("p", { class: "pp-meta", text: [meta.flavor && `flavor: ${meta.flavor}`, app.fileName && `table: ${app.fileName}`].filter(Boolean).join(" · ") }),
+    h("p", {
+      class: "pp-meta",
+      text: [meta.flavor && `flavor: ${meta.flavor}`, app.fileName && `table: ${app.fileName}`]
+        .filter(Boolean)
+        .join(" · "),
+    }),
     meta.description ? h("p", { class: "pp-description", text: meta.description }) : null,
     h("div", { class: "pp-facts" }, facts),
   );
 }
 
 /** Redraw the sidebar and every widget; resolves when all charts are drawn. */
-function rerender() {
+export function rerender() {
   drawSidebar(el("pp-sidebar"), { state, app, widgets, sql: cachedSql, loadFile, rerender, exportCsv });
   currentRender = renderWidgets();
   return currentRender;
@@ -124,26 +130,40 @@ async function runWidget(widget) {
 }
 
 function controlsRow(widget) {
-  if (!widget.controls || !widget.controls.length) return null;
+  if (!widget.controls?.length) return null;
   const current = state.controls[widget.id] || {};
   const set = (id, value) => {
     state.controls = { ...state.controls, [widget.id]: { ...current, [id]: value } };
     rerender();
   };
-  return h("div", { class: "pp-controls" }, widget.controls.map((c) => {
-    const value = c.id in current ? current[c.id] : c.default;
-    let input;
-    if (c.type === "toggle") {
-      input = h("input", { type: "checkbox", checked: Boolean(value), onchange: (e) => set(c.id, e.target.checked) });
-    } else if (c.type === "number") {
-      input = h("input", { type: "number", value: String(value), onchange: (e) => set(c.id, Number(e.target.value)) });
-    } else {
-      const options = c.type === "column" ? (c.options || Object.keys(app.columns)).filter((o) => o in app.columns) : c.options || [];
-      input = h("select", { onchange: (e) => set(c.id, options[e.target.selectedIndex]) },
-        options.map((o) => h("option", { text: String(o), selected: o === value })));
-    }
-    return h("label", { class: "pp-control", dataset: { control: c.id } }, h("span", { text: c.label }), input);
-  }));
+  return h(
+    "div",
+    { class: "pp-controls" },
+    widget.controls.map((c) => {
+      const value = c.id in current ? current[c.id] : c.default;
+      let input;
+      if (c.type === "toggle") {
+        input = h("input", { type: "checkbox", checked: Boolean(value), onchange: (e) => set(c.id, e.target.checked) });
+      } else if (c.type === "number") {
+        input = h("input", {
+          type: "number",
+          value: String(value),
+          onchange: (e) => set(c.id, Number(e.target.value)),
+        });
+      } else {
+        const options =
+          c.type === "column"
+            ? (c.options || Object.keys(app.columns)).filter((o) => o in app.columns)
+            : c.options || [];
+        input = h(
+          "select",
+          { onchange: (e) => set(c.id, options[e.target.selectedIndex]) },
+          options.map((o) => h("option", { text: String(o), selected: o === value })),
+        );
+      }
+      return h("label", { class: "pp-control", dataset: { control: c.id } }, h("span", { text: c.label }), input);
+    }),
+  );
 }
 
 async function renderWidgets() {
@@ -158,14 +178,19 @@ async function renderWidgets() {
   for (const widget of shown) {
     const card = h("section", { class: overview ? "pp-tile" : "pp-widget", dataset: { widget: widget.id } });
     card.append(
-      h("div", { class: "pp-widget-head" }, h(overview ? "h3" : "h2", { text: widget.title }), h("span", { class: "pp-badge", title: BADGES[widget.badge] || "", text: widget.badge })),
+      h(
+        "div",
+        { class: "pp-widget-head" },
+        h(overview ? "h3" : "h2", { text: widget.title }),
+        h("span", { class: "pp-badge", title: badgeText(widget.badge), text: widget.badge }),
+      ),
     );
     if (!overview && widget.description) card.append(h("p", { class: "pp-description", text: widget.description }));
     frame.append(card);
     const missing = missingColumns(widget, app.columns);
     if (missing.length) {
       card.dataset.state = "hidden";
-      card.append(h("p", { class: "pp-note", text: `${widget.title} is hidden: the table has no column ${missing.join(", ")} (run the processor that produces it).` }));
+      card.append(h("p", { class: "pp-note", text: hiddenNote(widget.title, missing) }));
       continue;
     }
     if (!overview) {
@@ -176,8 +201,14 @@ async function renderWidgets() {
     card.append(body);
     pending.push(
       runWidget(widget)
-        .then(({ data, values }) => (overview ? drawOverview(body, widget, data, state.palette, values) : drawViews(body, widget, data, state.palette, values)))
-        .then(() => { card.dataset.state = "rendered"; })
+        .then(({ data, values }) =>
+          overview
+            ? drawOverview(body, widget, data, state.palette, values)
+            : drawViews(body, widget, data, state.palette, values),
+        )
+        .then(() => {
+          card.dataset.state = "rendered";
+        })
         .catch((error) => {
           card.dataset.state = "error";
           app.errors.push(`${widget.id}: ${error.message}`);
@@ -198,12 +229,14 @@ async function loadFile(file) {
   await loadTable(new Uint8Array(await file.arrayBuffer()), file.name);
 }
 
-async function exportCsv() {
-  const { toCsv } = await import("./values.js");
+export async function exportCsv() {
   const [text, params] = compileSql(`SELECT * FROM ${TABLE} WHERE {{where}}`, viewState(), app.columns, {});
   const rows = await sql(text, params);
   const csv = toCsv(Object.keys(app.columns), rows);
-  const link = h("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })), download: "pixel_patrol_filtered.csv" });
+  const link = h("a", {
+    href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })),
+    download: "pixel_patrol_filtered.csv",
+  });
   document.body.append(link);
   link.click();
   link.remove();
@@ -233,8 +266,8 @@ async function start() {
   else status("Open a PixelPatrol report (.parquet) with the file picker, or drop it on the page.");
 }
 
-const ready = start().catch((error) => {
-  app.errors.push(String(error && error.stack ? error.stack : error));
+export const ready = start().catch((error) => {
+  app.errors.push(String(error?.stack ? error.stack : error));
   status(`Error: ${error.message || error}`);
   throw error;
 });
@@ -242,31 +275,9 @@ const ready = start().catch((error) => {
 document.addEventListener("dragover", (e) => e.preventDefault());
 document.addEventListener("drop", (e) => {
   e.preventDefault();
-  const file = e.dataTransfer && e.dataTransfer.files[0];
+  const file = e.dataTransfer?.files[0];
   if (file) ready.then(() => loadFile(file));
 });
 
-window.__viewer = {
-  ready,
-  state,
-  widgets,
-  app,
-  get columns() { return app.columns; },
-  get compiled() { return app.compiled; },
-  get rendered() { return currentRender; },
-  Ident,
-  palettes: PALETTES,
-  compile: (template, st, columns, values) => compileSql(template, st, columns, values),
-  sql: async (text, params = []) => jsonable(await sql(text, params)),
-  setGroup: async (column) => {
-    state.group_col = column;
-    await rerender();
-    return app.compiled;
-  },
-  setState: async (patch) => {
-    Object.assign(state, patch);
-    await rerender();
-    return app.compiled;
-  },
-  exportCsv,
-};
+/** The promise of the render in progress (the test hook waits on it). */
+export const rendered = () => currentRender;

@@ -2,16 +2,10 @@
 // Same controls as the Streamlit app's sidebar (viewer/pp_viewer/sidebar.py).
 import { FILTER_OPS } from "./compile.js";
 import { h, replaceChildren, select } from "./dom.js";
-import { PALETTES, DEFAULT_PALETTE } from "./palettes.js";
+import { DEFAULT_PALETTE, PALETTES } from "./palettes.js";
+import { groupOptions } from "./widgets.js";
 
 const AXES = ["T", "C", "Z", "S"];
-const SCALAR = /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|BOOLEAN|DOUBLE|FLOAT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|HUGEINT)/;
-
-/** Columns one can group by: scalar text, integer, boolean and float columns. */
-export function groupOptions(columns) {
-  return Object.entries(columns).filter(([, t]) => SCALAR.test(t.toUpperCase()) && !t.endsWith("[]")).map(([n]) => n);
-}
-
 function section(title, ...children) {
   return h("div", { class: "pp-section" }, h("h3", { text: title }), children);
 }
@@ -23,21 +17,42 @@ function dataSection(ctx) {
     accept: ".parquet",
     onchange: (e) => e.target.files[0] && ctx.loadFile(e.target.files[0]),
   });
-  return section("Report", input, h("p", { class: "pp-note", text: ctx.app.fileName ? `Loaded: ${ctx.app.fileName}` : "Pick or drop a .parquet report." }));
+  return section(
+    "Report",
+    input,
+    h("p", {
+      class: "pp-note",
+      text: ctx.app.fileName ? `Loaded: ${ctx.app.fileName}` : "Pick or drop a .parquet report.",
+    }),
+  );
 }
 
 function filterSection(ctx) {
   const { state, app } = ctx;
   const list = state.filters.map((f, i) =>
-    h("div", { class: "pp-filter" }, h("span", { text: `${f.column} ${f.op} ${f.value}` }),
-      h("button", { type: "button", title: "remove this filter", text: "✕", onclick: () => { state.filters = state.filters.filter((_, j) => j !== i); ctx.rerender(); } })),
+    h(
+      "div",
+      { class: "pp-filter" },
+      h("span", { text: `${f.column} ${f.op} ${f.value}` }),
+      h("button", {
+        type: "button",
+        title: "remove this filter",
+        text: "✕",
+        onclick: () => {
+          state.filters = state.filters.filter((_, j) => j !== i);
+          ctx.rerender();
+        },
+      }),
+    ),
   );
   const columns = Object.keys(app.columns);
   const column = select(columns, columns[0], () => {}, { id: "pp-filter-col" });
   const op = select(FILTER_OPS, "eq", () => {}, { id: "pp-filter-op" });
   const value = h("input", { type: "text", id: "pp-filter-val", placeholder: "value (comma-separated for 'in')" });
   const add = h("button", {
-    type: "button", id: "pp-filter-add", text: "Add filter",
+    type: "button",
+    id: "pp-filter-add",
+    text: "Add filter",
     onclick: () => {
       state.filters = [...state.filters, { column: column.value, op: op.value, value: value.value }];
       ctx.rerender();
@@ -53,45 +68,95 @@ async function dimensionSection(ctx, box) {
   const cells = [];
   for (const axis of present) {
     const column = `dim_${axis.toLowerCase()}`;
-    const rows = await ctx.sql(`SELECT DISTINCT "${column}" AS v FROM pp_data WHERE "${column}" IS NOT NULL ORDER BY 1 LIMIT 1000`, []);
+    const rows = await ctx.sql(
+      `SELECT DISTINCT "${column}" AS v FROM pp_data WHERE "${column}" IS NOT NULL ORDER BY 1 LIMIT 1000`,
+      [],
+    );
     const options = [["", "all"], ...rows.map((r) => [String(r.v), String(r.v)])];
     const current = axis in state.dims ? String(state.dims[axis]) : "";
-    cells.push(h("label", { class: "pp-dim" }, h("span", { text: axis }),
-      select(options, current, (v) => {
-        const dims = { ...state.dims };
-        if (v === "") delete dims[axis];
-        else dims[axis] = Number(v);
-        state.dims = dims;
-        ctx.rerender();
-      }, { id: `pp-dim-${axis}`, disabled: options.length === 1 })));
+    cells.push(
+      h(
+        "label",
+        { class: "pp-dim" },
+        h("span", { text: axis }),
+        select(
+          options,
+          current,
+          (v) => {
+            const dims = { ...state.dims };
+            if (v === "") delete dims[axis];
+            else dims[axis] = Number(v);
+            state.dims = dims;
+            ctx.rerender();
+          },
+          { id: `pp-dim-${axis}`, disabled: options.length === 1 },
+        ),
+      ),
+    );
   }
   box.append(section("Dimensions", h("div", { class: "pp-dims" }, cells)));
 }
 
 function displaySection(ctx) {
   const { state } = ctx;
-  const significance = h("label", { class: "pp-check" },
-    h("input", { type: "checkbox", id: "pp-significance", checked: state.is_show_significance, onchange: (e) => { state.is_show_significance = e.target.checked; ctx.rerender(); } }),
-    "Significance (Mann-Whitney U)");
+  const significance = h(
+    "label",
+    { class: "pp-check" },
+    h("input", {
+      type: "checkbox",
+      id: "pp-significance",
+      checked: state.is_show_significance,
+      onchange: (e) => {
+        state.is_show_significance = e.target.checked;
+        ctx.rerender();
+      },
+    }),
+    "Significance (Mann-Whitney U)",
+  );
   const note = state.is_show_significance
-    ? h("p", { class: "pp-note", id: "pp-significance-note", text: "Significance brackets are not drawn in the static viewer; open the report with 'pixel-patrol view' to see them." })
+    ? h("p", {
+        class: "pp-note",
+        id: "pp-significance-note",
+        text: "Significance brackets are not drawn in the static viewer; open the report with 'pixel-patrol view' to see them.",
+      })
     : null;
-  const palette = select(Object.keys(PALETTES), state.palette ?? DEFAULT_PALETTE, (v) => { state.palette = v; ctx.rerender(); }, { id: "pp-palette" });
-  return section("Display", significance, note, h("label", { class: "pp-field" }, h("span", { text: "Palette" }), palette));
+  const palette = select(
+    Object.keys(PALETTES),
+    state.palette ?? DEFAULT_PALETTE,
+    (v) => {
+      state.palette = v;
+      ctx.rerender();
+    },
+    { id: "pp-palette" },
+  );
+  return section(
+    "Display",
+    significance,
+    note,
+    h("label", { class: "pp-field" }, h("span", { text: "Palette" }), palette),
+  );
 }
 
 function widgetSection(ctx) {
   const { state, widgets } = ctx;
   const items = widgets.map((w) =>
-    h("label", { class: "pp-check" },
+    h(
+      "label",
+      { class: "pp-check" },
       h("input", {
-        type: "checkbox", checked: !state.widgets_excluded.includes(w.id), dataset: { widget: w.id },
+        type: "checkbox",
+        checked: !state.widgets_excluded.includes(w.id),
+        dataset: { widget: w.id },
         onchange: (e) => {
-          state.widgets_excluded = e.target.checked ? state.widgets_excluded.filter((id) => id !== w.id) : [...state.widgets_excluded, w.id];
+          state.widgets_excluded = e.target.checked
+            ? state.widgets_excluded.filter((id) => id !== w.id)
+            : [...state.widgets_excluded, w.id];
           ctx.rerender();
         },
       }),
-      `${w.title} (${w.id})`));
+      `${w.title} (${w.id})`,
+    ),
+  );
   return h("details", { class: "pp-section" }, h("summary", { text: "Widgets" }), items);
 }
 
@@ -100,14 +165,52 @@ export function drawSidebar(box, ctx) {
   const { state, app } = ctx;
   replaceChildren(box, dataSection(ctx));
   if (!app.fileName) return;
-  const mode = h("div", { class: "pp-mode" }, ["overview", "full"].map((m) =>
-    h("label", {}, h("input", { type: "radio", name: "pp-mode", value: m, checked: state.mode === m, onchange: () => { state.mode = m; ctx.rerender(); } }), m === "overview" ? "Overview" : "Full")));
+  const mode = h(
+    "div",
+    { class: "pp-mode" },
+    ["overview", "full"].map((m) =>
+      h(
+        "label",
+        {},
+        h("input", {
+          type: "radio",
+          name: "pp-mode",
+          value: m,
+          checked: state.mode === m,
+          onchange: () => {
+            state.mode = m;
+            ctx.rerender();
+          },
+        }),
+        m === "overview" ? "Overview" : "Full",
+      ),
+    ),
+  );
   const groups = [["", "(no grouping)"], ...groupOptions(app.columns).map((c) => [c, c])];
-  const group = select(groups, state.group_col ?? "", (v) => { state.group_col = v || null; ctx.rerender(); }, { id: "pp-group" });
+  const group = select(
+    groups,
+    state.group_col ?? "",
+    (v) => {
+      state.group_col = v || null;
+      ctx.rerender();
+    },
+    { id: "pp-group" },
+  );
   box.append(section("View", mode), section("Group by", group), filterSection(ctx));
   const dims = h("div");
   box.append(dims);
   dimensionSection(ctx, dims);
-  box.append(displaySection(ctx), widgetSection(ctx),
-    section("Export", h("button", { type: "button", id: "pp-export", text: "Download filtered rows (CSV)", onclick: () => ctx.exportCsv() })));
+  box.append(
+    displaySection(ctx),
+    widgetSection(ctx),
+    section(
+      "Export",
+      h("button", {
+        type: "button",
+        id: "pp-export",
+        text: "Download filtered rows (CSV)",
+        onclick: () => ctx.exportCsv(),
+      }),
+    ),
+  );
 }

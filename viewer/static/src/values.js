@@ -82,12 +82,12 @@ function csvCell(value) {
   if (value instanceof Uint8Array) text = bytesToHex(value);
   else if (typeof value === "object") text = JSON.stringify(jsonable(value));
   else text = String(value);
-  return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Rows as CSV text (header line first; lists as JSON, binary as hex). */
 export function toCsv(columns, rows) {
   const lines = [columns.map(csvCell).join(",")];
   for (const row of rows) lines.push(columns.map((c) => csvCell(row[c])).join(","));
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

@@ -1,27 +1,70 @@
 // Running widget declarations on duckdb-wasm: the JavaScript side of
 // pixel_patrol_base/viewing/widgets/query.py (controls, compiled queries, `when`, default group).
-import { CompileError, Ident, compileSql, quoteIdent } from "./compile.js";
+import { CompileError, compileSql, Ident, quoteIdent } from "./compile.js";
 
 const GROUP_FALLBACKS = ["imported_path_short", "file_extension", "dtype", "parent"];
+const GROUPABLE =
+  /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|BOOLEAN|DOUBLE|FLOAT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|HUGEINT)/;
+
+/** Columns one can group by: scalar text, integer, boolean and float columns, in order. */
+export function groupOptions(columns) {
+  return Object.entries(columns)
+    .filter(([, t]) => GROUPABLE.test(t.toUpperCase()) && !t.endsWith("[]"))
+    .map(([n]) => n);
+}
 
 /** The columns `widget` requires that the table lacks, in declaration order. */
 export function missingColumns(widget, columns) {
   return (widget.requires || []).filter((name) => !(name in columns));
 }
 
+const pyRepr = (value) => (typeof value === "string" ? `'${value}'` : String(value));
+
+function oneOf(widget, control, value) {
+  return new CompileError(
+    "WidgetStateError",
+    `control ${widget.id}.${control.id} takes one of ${control.options.join(", ")}, not ${pyRepr(value)}`,
+  );
+}
+
+/** One control's value checked against its type (as query.py resolve_controls). */
+function checkedControl(widget, control, value, columns) {
+  const where = `control ${widget.id}.${control.id}`;
+  const options = control.options ?? null;
+  if (control.type === "toggle") {
+    if (typeof value !== "boolean") throw new CompileError("WidgetStateError", `${where} takes true or false`);
+  } else if (control.type === "number") {
+    if (typeof value !== "number") throw new CompileError("WidgetStateError", `${where} takes a number`);
+  } else if (control.type === "column") {
+    if (options !== null && !options.includes(value)) throw oneOf(widget, control, value);
+    if (typeof value !== "string" || !Object.hasOwn(columns, value)) {
+      throw new CompileError("UnknownColumnError", `${where}: column ${pyRepr(value)} is not in the table`);
+    }
+    return new Ident(value);
+  } else if (options !== null && !options.includes(value)) {
+    throw oneOf(widget, control, value);
+  }
+  return value;
+}
+
 /** Control id -> value: the state's value, else the declared default (Ident for columns). */
 export function resolveControls(widget, state, columns) {
-  const given = (state.controls || {})[widget.id] || {};
+  const given = state.controls?.[widget.id] || {};
+  const controls = widget.controls || [];
+  const unknown = Object.keys(given)
+    .filter((id) => !controls.some((c) => c.id === id))
+    .sort();
+  if (unknown.length) {
+    const known = controls.map((c) => c.id).join(", ") || "none";
+    throw new CompileError(
+      "WidgetStateError",
+      `widget '${widget.id}' has no control '${unknown[0]}'; its controls are ${known}`,
+    );
+  }
   const values = {};
-  for (const control of widget.controls || []) {
-    let value = control.id in given ? given[control.id] : control.default;
-    if (control.type === "column") {
-      if (!(value in columns)) {
-        throw new CompileError("UnknownColumnError", `control ${widget.id}.${control.id}: column '${value}' is not in the table`);
-      }
-      value = new Ident(value);
-    }
-    values[control.id] = value;
+  for (const control of controls) {
+    const value = Object.hasOwn(given, control.id) ? given[control.id] : control.default;
+    values[control.id] = checkedControl(widget, control, value, columns);
   }
   return values;
 }

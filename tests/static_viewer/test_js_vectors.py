@@ -1,0 +1,54 @@
+"""The static viewer's JavaScript reproduces the shared vectors, run under node.
+
+``viewer/static/test/vectors.mjs`` imports the pure modules of ``viewer/static/src``
+(formats, specs, palettes, widgets, compile) straight from the tree, with no bundler
+and no npm packages, and prints one outcome per case of each vector file; the Python
+twins are held to the same files by tests/widgets.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pixel_patrol_base import resources
+
+VECTOR_DIR = Path(__file__).parents[1] / "widgets"
+RUNNER = resources.viewer_dir() / "static" / "test" / "vectors.mjs"
+
+
+def _node_outcomes(*files: Path) -> dict[str, list[dict[str, Any]]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is missing; install Node.js (it also builds the static viewer)")
+    proc = subprocess.run(
+        [node, str(RUNNER), *map(str, files)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outcomes: dict[str, list[dict[str, Any]]] = json.loads(proc.stdout)
+    return outcomes
+
+
+def test_javascript_reproduces_the_render_vectors() -> None:
+    vectors = json.loads((VECTOR_DIR / "render_vectors.json").read_text("utf-8"))
+    outcomes = _node_outcomes(VECTOR_DIR / "render_vectors.json")["render_vectors.json"]
+    assert len(outcomes) == len(vectors["cases"]) > 80
+    wrong = []
+    for case, outcome in zip(vectors["cases"], outcomes, strict=True):
+        want = {"error": case["error"]} if "error" in case else {"result": case["expected"]}
+        if outcome != want:
+            wrong.append((case["function"], case["name"], outcome, want))
+    assert wrong == []
+
+
+def test_javascript_compiler_reproduces_the_sql_vectors_under_node() -> None:
+    vectors = json.loads((VECTOR_DIR / "sql_vectors.json").read_text("utf-8"))
+    outcomes = _node_outcomes(VECTOR_DIR / "sql_vectors.json")["sql_vectors.json"]
+    assert len(outcomes) == len(vectors["cases"]) > 10
+    for case, outcome in zip(vectors["cases"], outcomes, strict=True):
+        assert outcome.get("result", outcome) == case["expected"], case["name"]
