@@ -110,3 +110,22 @@ class ViewerAssetsMissingError(PixelPatrolError):
 
 class EmbeddedDataTooLargeError(InvalidInputError):
     """A report is too large to embed into a single-file static viewer."""
+
+
+class ExpressionError(InvalidInputError):
+    """A QC rule expression does not parse; the message shows it with a caret at the fault."""
+
+    def __init__(self, expression: str, position: int, expected: str) -> None:
+        self.expression = expression
+        self.position = position
+        self.expected = expected
+        start = expression.rfind("\n", 0, position) + 1  # show the line holding the fault
+        end = expression.find("\n", position)
+        line = expression[start : end if end >= 0 else len(expression)]
+        caret = " " * (position - start) + "^"
+        where = f"at position {position + 1} of the expression"
+        super().__init__(f"{expected} {where}\n    {line}\n    {caret}")
+
+
+class RulesFileError(InvalidInputError):
+    """A QC rules file is malformed; the first line names the file, the line and the fault."""
