@@ -1,6 +1,7 @@
 # Two commands do all the setup on a fresh machine (see README.md):
 #   make example   create .venv, generate the example dataset, process it
 #   make test      create .venv, install test system packages, lint, run every test
+# For the inner loop: make check (lint + the fast tests, no browser, cluster or pipeline runs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 # and a single-node SLURM (with munge) for the cluster tests.
 TEST_SYSTEM_PACKAGES := chromium slurmctld slurmd slurm-client munge
 
-.PHONY: example test lint venv clean viewer-assets
+.PHONY: example test check lint venv clean viewer-assets
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -37,10 +38,15 @@ lint: $(STAMP)
 	$(BIN)/mypy viewer/app.py viewer/pp_viewer
 	$(BIN)/snakefmt --check workflow
 	$(BIN)/python tests/lint_workflow.py
+	$(BIN)/python hatch_build.py --lint
 
 test: $(STAMP) lint viewer-assets
 	bash tests/install_system_packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(BIN)/pytest -q
+
+# The fast lane: lint, then every test not marked slow, browser, cluster or wheel.
+check: $(STAMP) lint
+	$(BIN)/pytest -q -m "not slow and not browser and not cluster and not wheel"
 
 clean:
 	rm -rf $(VENV) example .pytest_cache .mypy_cache .ruff_cache dist

@@ -1,4 +1,4 @@
-"""A Ctrl-C that Python cannot raise (it landed in a finaliser) still ends the run as interrupted."""
+"""A Ctrl-C that Python cannot raise (it landed in a finaliser) still ends the run as such."""
 
 from __future__ import annotations
 

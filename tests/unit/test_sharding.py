@@ -117,6 +117,7 @@ def test_one_file_per_task() -> None:
     assert [len(s.entries) for s in plan.shards] == [1] * 50
 
 
+@pytest.mark.slow
 def test_shard_count_bounded_for_a_million_entries() -> None:
     entries = [FileEntry(f"d{i // 1000:04d}/f{i:07d}.tif", ".", 1000, 0, "file", "tif")
                for i in range(1_000_000)]  # fmt: skip

@@ -20,9 +20,13 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (tests/install_system_packages.sh)"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="needs Debian's chromium (tests/install_system_packages.sh)",
+    ),
+]
 
 
 @pytest.fixture
