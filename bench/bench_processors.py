@@ -3,11 +3,13 @@
 Generates N (default 200) microscopy-like 1024×1024 uint16 images in memory and prints:
 
 * CPU seconds and MB/s of each processor alone, of raster-basic + raster-histogram
-  together, and of all five together (one ``process_image`` call per image, as a shard
-  job makes them);
+  together, of the five processors before ``raster-qc`` together, and of all six (one
+  ``process_image`` call per image, as a shard job makes them);
 * the same for a "floor": plain numpy, one pass per statistic, min/max/mean/std and a
   256-bin ``np.histogram`` of each image;
-* the ratio of the basic + histogram throughput to the floor's (target: at least 0.5).
+* the ratio of the basic + histogram throughput to the floor's (target: at least 0.5);
+* the CPU time of all six over that of the five without ``raster-qc`` (issue 16's
+  budget: at most 1.25).
 
 Usage::
 
@@ -27,7 +29,15 @@ from pixel_patrol_base.plugins.contracts import ImageInfo, Processor
 from pixel_patrol_base.plugins.registry import get_processor
 
 SIDE = 1024
-IDS = ("raster-basic", "raster-histogram", "thumbnail", "raster-quality", "raster-compression")
+IDS = (
+    "raster-basic",
+    "raster-histogram",
+    "thumbnail",
+    "raster-quality",
+    "raster-compression",
+    "raster-qc",
+)
+WITHOUT_QC = IDS[:-1]
 
 
 def make_images(count: int, seed: int = 0) -> list[np.ndarray]:
@@ -91,7 +101,8 @@ def main() -> None:
         ("floor (numpy min/max/mean/std/hist)", floor),
         *((pid, engine([processors[pid]])) for pid in IDS),
         ("raster-basic + raster-histogram", engine([processors[p] for p in IDS[:2]])),
-        ("all five processors", engine([processors[p] for p in IDS])),
+        ("five processors (no raster-qc)", engine([processors[p] for p in WITHOUT_QC])),
+        ("all six processors", engine([processors[p] for p in IDS])),
     ]
     for name, work in runs:
         cpu, wall = results[name] = best(work)
@@ -101,6 +112,8 @@ def main() -> None:
     pair_cpu = results["raster-basic + raster-histogram"][0]
     ratio = floor_cpu / pair_cpu
     print(f"basic + histogram throughput / floor throughput = {ratio:.2f} (target ≥ 0.5)")
+    with_qc = results["all six processors"][0] / results["five processors (no raster-qc)"][0]
+    print(f"CPU with raster-qc / without = {with_qc:.3f} (target ≤ 1.25)")
 
 
 if __name__ == "__main__":

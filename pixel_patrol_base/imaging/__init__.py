@@ -9,8 +9,9 @@ Modules:
         block jumps, Sobel and ringing sums, value counts and the gather step of exact
         selection; numba compiles each at its first call.
     types: the array and rectangle type aliases the modules above share.
-    stencil: moments of kernel sums, the centre crop and the spectral slope, shared by
-        the per-plane processors.
+    stencil: moments of kernel sums, the centre crop, its FFT (shared through the tile
+        cache) and the spectral slope, shared by the per-plane processors.
+    focus: the noise-floor-corrected band ratio of ``raster-qc``'s ``focus_score``.
     engine: :func:`~pixel_patrol_base.imaging.engine.process_image`, the entry point.
 
 Nothing here knows about files, loaders or the Snakemake pipeline.

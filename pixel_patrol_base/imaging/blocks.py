@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,12 +41,15 @@ class ImageContext:
         sizes: Extent per axis of ``dim_order``.
         dtype: Pixel data type.
         thumbnail_size: Longest side of the thumbnail in pixels.
+        extra: The loader's further header metadata (``ImageInfo.extra``), e.g. the
+            ``declared_bit_depth`` that ``raster-qc`` measures saturation against.
     """
 
     dim_order: str
     sizes: Mapping[str, int]
     dtype: np.dtype[Any]
     thumbnail_size: int = 64
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def size(self, axis: str) -> int:
         """Extent along ``axis``; 1 for an axis the image does not have."""

@@ -134,7 +134,7 @@ def process_image(
         SettingsError: for an invalid ``slice_size``.
         ValueError: when ``array`` does not have one axis per letter of ``dim_order``.
     """
-    image = _context(array, info.dim_order, thumbnail_size)
+    image = _context(array, info.dim_order, thumbnail_size, info.extra)
     layout = Layout(image, slice_size)
     budget = budget_bytes(mb_per_task)
     runs = [_Run(p) for p in processors]
@@ -142,7 +142,7 @@ def process_image(
     main = [r for r in runs if not (overview and r.processor.uses_overview)]
     _run_leaves(array, layout, main, budget)
     if overview:
-        small = _context(thumbnail_array, info.dim_order, thumbnail_size)
+        small = _context(thumbnail_array, info.dim_order, thumbnail_size, info.extra)
         extra = [r for r in runs if r.processor.uses_overview]
         _run_leaves(thumbnail_array, Layout(small, {}), extra, budget)
     specs = list(layout.rows())
@@ -155,7 +155,9 @@ def process_image(
     return ImageResult(rows, {r.processor.id: r.cpu_s for r in runs})
 
 
-def _context(array: Any, dim_order: str, thumbnail_size: int) -> ImageContext:
+def _context(
+    array: Any, dim_order: str, thumbnail_size: int, extra: Mapping[str, Any]
+) -> ImageContext:
     shape = tuple(int(n) for n in array.shape)
     if len(shape) != len(dim_order):
         raise ValueError(
@@ -163,7 +165,7 @@ def _context(array: Any, dim_order: str, thumbnail_size: int) -> ImageContext:
             f"{len(dim_order)}; pass an array whose axes follow dim_order"
         )
     sizes = dict(zip(dim_order, shape, strict=True))
-    return ImageContext(dim_order, sizes, np.dtype(array.dtype), thumbnail_size)
+    return ImageContext(dim_order, sizes, np.dtype(array.dtype), thumbnail_size, dict(extra))
 
 
 def _canonical(array: Any, image: ImageContext) -> Any:

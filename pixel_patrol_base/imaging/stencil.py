@@ -105,25 +105,69 @@ def _rings(rows: int, cols: int) -> _Rings:
     return _Rings(columns, band, local, weights[band].copy(), norm, log_freq, window)
 
 
-def spectral_slope(work: WorkArray, rect: Rect) -> float | None:
+class CropSpectrum:
+    """|FFT|² of one crop, prepared as :func:`spectral_slope` says (non-finite pixels set
+    to the finite mean, mean removed, 2D Hann window), computed column by column as asked.
+
+    :meth:`power` gives the first columns of the rfft2 half-spectrum; the transform
+    along the rows is made once, the one along the columns only for columns not yet
+    asked for. Processors that share a whole-plane tile share one through
+    ``tile.cached(CROP_SPECTRUM, ...)``, so each part of the FFT is made once per plane.
+    """
+
+    def __init__(self, work: WorkArray, rect: Rect) -> None:
+        y0, y1, x0, x1 = rect
+        self.shape = (y1 - y0, x1 - x0)
+        self._centred = windowed(work, rect, _rings(*self.shape).window)
+        self._half: npt.NDArray[np.complex128] | None = None
+        self._power: FloatArray | None = None
+        self._done = 0
+        """Columns of ``_power`` computed so far."""
+
+    def power(self, columns: int | None = None) -> FloatArray | None:
+        """|FFT|² at the first ``columns`` (all: ``cols // 2 + 1``) non-negative x
+        frequencies, shape (rows, columns); ``None`` without finite pixels."""
+        if self._centred is None:
+            return None
+        wanted = self.shape[1] // 2 + 1 if columns is None else columns
+        if self._half is None:
+            self._half = np.fft.rfft(self._centred, axis=1)
+        if self._power is None:
+            self._power = np.empty(self._half.shape)
+        if wanted > self._done:
+            spectrum = np.fft.fft(self._half[:, self._done : wanted], axis=0)
+            part = self._power[:, self._done : wanted]
+            np.multiply(spectrum.real, spectrum.real, out=part)
+            part += spectrum.imag**2
+            self._done = wanted
+        return self._power[:, :wanted]
+
+
+CROP_SPECTRUM = "crop_spectrum"
+"""Tile cache name of the :class:`CropSpectrum` of the plane's :func:`centre_crop`."""
+
+
+def spectral_slope(
+    work: WorkArray, rect: Rect, spectrum: CropSpectrum | None = None
+) -> float | None:
     """Least-squares slope of log radial power against log frequency (5–40 % of Nyquist).
 
     The crop ``rect`` of ``work`` has its non-finite pixels set to its finite mean, the
     mean removed, a 2D Hann window applied, and the power |FFT|² averaged over rings of
     width 1/max(h, w) cycles per pixel (see :func:`ring_index`). Rings whose centre
     frequency lies in [0.025, 0.2] cycles per pixel and whose power is positive enter
-    the fit; fewer than two (or no finite pixel) give ``None``.
+    the fit; fewer than two (or no finite pixel) give ``None``. ``spectrum``, when
+    given, is the :class:`CropSpectrum` of the same crop (``work`` is then not read).
     """
     y0, y1, x0, x1 = rect
     rings = _rings(y1 - y0, x1 - x0)
-    centred = windowed(work, rect, rings.window)
-    if centred is None:
+    if spectrum is None:
+        spectrum = CropSpectrum(work, rect)
+    # only the columns the band reaches
+    found = spectrum.power(rings.columns)
+    if found is None:
         return None
-    # rfft2, with the second transform only over the columns the band reaches
-    half = np.fft.rfft(centred, axis=1)[:, : rings.columns]
-    spectrum = np.fft.fft(half, axis=0).ravel()[rings.positions]
-    power = spectrum.real**2 + spectrum.imag**2
-    power *= rings.weights
+    power = np.ascontiguousarray(found).ravel()[rings.positions] * rings.weights
     sums = np.bincount(rings.ring, weights=power, minlength=rings.norm.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         ring_power = sums / rings.norm

@@ -31,6 +31,12 @@ EXTRA_COLUMNS: tuple[Column, ...] = (
     Column("format_reader", "string",
            "Library or bioio plugin that decoded the file (e.g. 'bioio-ome-tiff', 'tifffile', "
            "'zarr').", producer="loader", levels=Levels.IMAGE),
+    Column("declared_bit_depth", "int32",
+           "Bits per sample the file declares as significant (OME Pixels@SignificantBits; "
+           "ND2 bitsPerComponentSignificant; CZI EffectiveBitsPerPixel / BitsPerPixel), "
+           "where it states one; null otherwise. raster-qc measures saturation against "
+           "2^declared_bit_depth − 1, falling back to the dtype's range when null.",
+           producer="loader", levels=Levels.IMAGE),
 )  # fmt: skip
 """Columns a loader may fill through ``ImageInfo.extra``."""
 

@@ -7,7 +7,8 @@ thumbnail. Axes come from tifffile's series axes (ImageJ, OME, shaped or generic
 are mapped by :mod:`.axes`: a plain multi-page TIFF (``QYX`` or ``IYX``) becomes ZYX, as
 in bioio-tifffile.
 
-Header metadata: pixel sizes and channel names from the OME-XML (parsed with the
+Header metadata: pixel sizes, channel names and ``SignificantBits`` (the
+``declared_bit_depth`` column) from the OME-XML (parsed with the
 standard library, as tifffile itself does), pixel sizes from an ImageJ file's resolution
 tags, ``spacing`` and ``unit``. Plain TIFF resolution tags are ignored: they mostly hold
 a screen resolution, not a physical pixel size.
@@ -181,6 +182,8 @@ def _info(
         "compression": _compression(series),
         "format_reader": READER,
     }
+    if "significant_bits" in ome:
+        extra["declared_bit_depth"] = ome["significant_bits"]
     name = ome.get("name") or series.name
     if name:
         extra["image_name"] = str(name)
@@ -214,7 +217,8 @@ def _compression(series: Any) -> str:
 
 
 def _ome_images(xml: str | None) -> list[dict[str, Any]]:
-    """Name, pixel sizes and channel names of each OME ``Image`` that has ``Pixels``."""
+    """Name, pixel sizes, channel names and significant bits of each OME ``Image`` that
+    has ``Pixels``."""
     if not xml:
         return []
     try:
@@ -236,7 +240,15 @@ def _ome_images(xml: str | None) -> list[dict[str, Any]]:
             if f"PhysicalSize{axis}" in attrs
         }
         channels = [c.attrib.get("Name") for c in pixels if c.tag.endswith("Channel")]
-        images.append({"name": image.attrib.get("Name"), "sizes": sizes, "channels": channels})
+        entry: dict[str, Any] = {
+            "name": image.attrib.get("Name"),
+            "sizes": sizes,
+            "channels": channels,
+        }
+        bits = attrs.get("SignificantBits", "")
+        if bits.isdigit() and int(bits) > 0:
+            entry["significant_bits"] = int(bits)
+        images.append(entry)
     return images
 
 

@@ -12,6 +12,8 @@ in :mod:`pixel_patrol_base.imaging.engine`.
 * ``thumbnail`` (:mod:`.thumbnail`): a small PNG of the whole image.
 * ``raster-quality`` (:mod:`.quality`): sharpness, contrast and texture per 2D plane.
 * ``raster-compression`` (:mod:`.compression`): blocking and ringing artefacts per plane.
+* ``raster-qc`` (:mod:`.qc_metrics`): background, noise σ, SNR, signal fraction, focus,
+  clipping against the declared bit depth and bit usage per plane (gain/offset-robust).
 
-:mod:`._planes` holds what the two per-plane processors share.
+:mod:`._planes` holds what the per-plane processors share.
 """

@@ -266,3 +266,113 @@ COMPRESSION_METADATA = ProcessorMetadata(
     columns=COMPRESSION_COLUMNS,
     target="pixel_patrol_base.processors.compression:PROCESSOR",
 )
+
+# ---------------------------------------------------------------------- raster-qc
+
+_QC_ID = "raster-qc"
+
+_QC_PER_PLANE = (
+    " Computed per 2D plane (null for planes under 3×3 or without a finite pixel) and "
+    "aggregated as the mean weighted by the plane's pixel count."
+)
+_QC_FLOAT_SPECS = (
+    (
+        "background_level",
+        "Background estimate, in ADU: the 5th percentile p5 (numpy linear method) of the "
+        "plane's finite pixels. Follows gain and offset (a·I + b gives a·p5 + b) by meaning.",
+    ),
+    (
+        "noise_sigma",
+        "Robust noise σ, in ADU: median(|r|) / (6 · 0.67449), the median absolute Immerkaer "
+        "(1996) residual r = N ∗ I, N = [[1,−2,1],[−2,4,−2],[1,−2,1]] (‖N‖₂ = 6), over the "
+        "valid interior positions (whole 3×3 neighbourhood inside the plane, r finite) at "
+        "even plane rows and columns (a quarter of the positions, for speed); equals σ for "
+        "white Gaussian noise and ignores edges and texture as long as they cover under "
+        "half the plane. Follows the gain (a·I + b gives a·σ), not the offset. 0 when more "
+        "than half the residuals are 0 (e.g. integer data with σ ≲ 0.3 ADU).",
+    ),
+    (
+        "snr",
+        "Peak signal-to-noise ratio: (p99.9 − background_level) / noise_sigma, with p99.9 "
+        "the 99.9th percentile (numpy linear method) of the finite pixels; null when "
+        "noise_sigma is 0. Invariant under a·I + b (a > 0).",
+    ),
+    (
+        "signal_fraction",
+        "Share of the finite pixels above background_level + 6·noise_sigma (about 4.4 σ "
+        "above the mean of a Gaussian background, since p5 lies 1.64 σ below it); null "
+        "when noise_sigma is 0. Invariant under a·I + b (a > 0).",
+    ),
+    (
+        "focus_score",
+        "log10(S_mid / S_low), clamped to [−6, 0]: a band ratio of the radial power "
+        "spectrum with the noise floor subtracted. Spectrum: the centre crop of at most "
+        "512×512 (non-finite pixels set to its mean, mean removed, 2D Hann window), |FFT|² "
+        "averaged over rings of width 1/max(h, w) cycles/pixel (as spectral_slope), each "
+        "over its frequencies with |fx| < 0.25 (all of the low and mid rings; the noise "
+        "annulus near the fy axis, white noise being isotropic). "
+        "F = median ring power over frequencies f ∈ [0.40, 0.50) (white-noise floor); "
+        "S_mid = mean ring power over f ∈ [0.08, 0.25) − F; S_low = mean over f ∈ "
+        "[0.01, 0.05) − F. −6 when S_mid ≤ 0 (detail below the noise: blurry); null when "
+        "S_low ≤ 0 (no content above the noise), or the crop is under 32 px on a side. "
+        "Higher is sharper; invariant under a·I + b and, the floor being subtracted, "
+        "nearly independent of the photon count.",
+    ),
+    (
+        "saturated_fraction",
+        "Share of the plane's pixels at or above the saturation level (see "
+        "saturation_level); null for floats.",
+    ),
+    (
+        "black_clipped_fraction",
+        "Share of the plane's pixels at or below the dtype's minimum (0 for unsigned "
+        "integers); null for floats.",
+    ),
+    (
+        "max_plateau_fraction",
+        "Share of the finite pixels equal to the plane's own finite maximum (CellProfiler's "
+        "PercentMaximal): about 1/N normally, a plateau when the data were clipped at a "
+        "level the declared bit depth does not reveal.",
+    ),
+)
+QC_COLUMNS: tuple[Column, ...] = (
+    *(
+        Column(name, "float64", text + _QC_PER_PLANE, producer=_QC_ID, aggregation=Aggregation.MEAN)
+        for name, text in _QC_FLOAT_SPECS
+    ),
+    Column(
+        "saturation_level",
+        "float64",
+        "The value counted as saturated: 2^declared_bit_depth − 1 when the loader read a "
+        "declared bit depth (declared_bit_depth, from OME SignificantBits, ND2 or CZI "
+        "metadata) no larger than the dtype's, else the dtype's maximum; null for floats. "
+        "Aggregates as the max.",
+        producer=_QC_ID,
+        aggregation=Aggregation.MAX,
+    ),
+    Column(
+        "bits_used",
+        "int32",
+        "Integer images: the position of the highest set bit of the plane's largest value "
+        "(max.bit_length(); 12 for a 12-bit camera whose brightest pixel is 4095 or more "
+        "than 2047), 0 when the maximum is ≤ 0; null for floats. Aggregates as the max.",
+        producer=_QC_ID,
+        aggregation=Aggregation.MAX,
+    ),
+    Column(
+        "low_zero_bits",
+        "int32",
+        "Integer images: how many low bits are 0 in every pixel of the plane (trailing "
+        "zeros of the bitwise OR of all values; 4 for 12-bit data left-aligned in uint16); "
+        "null for floats and for all-zero planes. Aggregates as the min.",
+        producer=_QC_ID,
+        aggregation=Aggregation.MIN,
+    ),
+)
+
+QC_METADATA = ProcessorMetadata(
+    id=_QC_ID,
+    version="1.0.0",
+    columns=QC_COLUMNS,
+    target="pixel_patrol_base.processors.qc_metrics:PROCESSOR",
+)

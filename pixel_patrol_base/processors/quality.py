@@ -22,7 +22,14 @@ from pixel_patrol_base.imaging.stats import (
     is_small_int,
     merge_counts,
 )
-from pixel_patrol_base.imaging.stencil import add_sums, centre_crop, moments, spectral_slope
+from pixel_patrol_base.imaging.stencil import (
+    CROP_SPECTRUM,
+    CropSpectrum,
+    add_sums,
+    centre_crop,
+    moments,
+    spectral_slope,
+)
 from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.processors._planes import Metrics, PlaneMeansProcessor
 from pixel_patrol_base.processors.manifest import QUALITY_METADATA
@@ -123,7 +130,8 @@ class _PlaneQuality:
         cy0, cy1, cx0, cx1 = self.crop_rect
         oy, ox = tile.offset
         if tile.whole:
-            self.slope = spectral_slope(tile.work(), self.crop_rect)
+            spectrum = tile.cached(CROP_SPECTRUM, lambda: CropSpectrum(tile.work(), self.crop_rect))
+            self.slope = spectral_slope(tile.work(), self.crop_rect, spectrum)
             return
         y0, y1, x0, x1 = tile.core
         top, bottom = max(cy0, oy + y0), min(cy1, oy + y1)

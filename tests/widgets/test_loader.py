@@ -93,15 +93,15 @@ def test_missing_columns_hide_the_widget(
     tmp_path: Path, report_con: duckdb.DuckDBPyConnection, columns: dict[str, str]
 ) -> None:
     decl = _extension_decl("needs-more")
-    decl["requires"] = ["size_bytes", "focus_score", "tilt"]
+    decl["requires"] = ["size_bytes", "defocus_um", "tilt"]
     path = tmp_path / "w.json"
     path.write_text(json.dumps(decl))
     widget = pw.load_widget_file(path)
-    assert pw.missing_columns(widget, columns) == ["focus_score", "tilt"]
+    assert pw.missing_columns(widget, columns) == ["defocus_um", "tilt"]
     result = pw.run_widget(report_con, widget, pw.ViewState(), columns)
     assert result.data == {}
     assert result.hidden_reason is not None
-    assert "focus_score, tilt" in result.hidden_reason
+    assert "defocus_um, tilt" in result.hidden_reason
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ Modules:
         ``raster-compression``.
     selection: value counts of small integers and the counting and gathering step of
         exact selection.
+    qc: the Immerkaer noise residuals of ``raster-qc`` (counted or gathered).
 
 This package re-exports the public kernels, so callers import them from here.
 
@@ -37,6 +38,7 @@ does, costs nothing.
 from __future__ import annotations
 
 from pixel_patrol_base.imaging.kernels.compression import jump_sums, ringing_sums, sobel_field
+from pixel_patrol_base.imaging.kernels.qc import residual_counts, residual_values
 from pixel_patrol_base.imaging.kernels.quality import quality_sums, windowed
 from pixel_patrol_base.imaging.kernels.selection import Split, count_values, split
 from pixel_patrol_base.imaging.types import Sums, WorkArray
@@ -48,6 +50,8 @@ __all__ = [
     "count_values",
     "jump_sums",
     "quality_sums",
+    "residual_counts",
+    "residual_values",
     "ringing_sums",
     "sobel_field",
     "split",

@@ -16,7 +16,11 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.errors import ImageLoadError
-from pixel_patrol_base.loaders.bioio.metadata import image_info, ome_size_units
+from pixel_patrol_base.loaders.bioio.metadata import (
+    declared_bit_depth,
+    image_info,
+    ome_size_units,
+)
 from pixel_patrol_base.loaders.bioio.opened import close_opened, keep_recent
 from pixel_patrol_base.loaders.bioio.pixels import BioioHandle, open_level, read_scene
 from pixel_patrol_base.loaders.bioio.routes import (
@@ -141,6 +145,7 @@ def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> Im
         image.physical_pixel_sizes,
         image.channel_names,
         units,
+        declared_bit_depth(image, plugin),
     )
     return image_info(plugin, child_id, described, len(image.resolution_levels))
 

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.loaders.axes import harmonise_pixel_sizes, plan_axes
-from pixel_patrol_base.loaders.bioio.scene import STANDARD_AXES, ReaderScene, is_standard
+from pixel_patrol_base.loaders.bioio.scene import (
+    OME_PLUGIN,
+    STANDARD_AXES,
+    ReaderScene,
+    is_standard,
+)
 from pixel_patrol_base.loaders.common import channel_names_or_none, size_of
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
@@ -78,8 +83,63 @@ def image_info(plugin: str, child_id: str | None, scene: ReaderScene, levels: in
         channel_names=channel_names_or_none(
             scene.channel_names, size_of(plan.dim_order, plan.shape, "C")
         ),
-        extra={"resolution_levels": levels, "format_reader": plugin},
+        extra={
+            "resolution_levels": levels,
+            "format_reader": plugin,
+            **({"declared_bit_depth": bits} if (bits := scene.significant_bits) else {}),
+        },
     )
+
+
+def positive_int(value: Any) -> int | None:
+    """``value`` as a positive int, ``None`` when it is not one."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and number == value else None
+
+
+def declared_bit_depth(image: Any, plugin: str) -> int | None:
+    """The significant bits per sample a file read by bioio declares, where it does.
+
+    OME (bioio-ome-tiff): ``Pixels@SignificantBits`` of the current scene. ND2
+    (bioio-nd2): ``bitsPerComponentSignificant`` of the first channel's volume, wherever
+    the reader's ``metadata`` holds it. CZI (bioio-czi): the XML's
+    ``Information/Image/ComponentBitCount``. Anything unreadable gives ``None``.
+    """
+    try:
+        if plugin == OME_PLUGIN:
+            pixels = image.ome_metadata.images[image.current_scene_index].pixels
+            return positive_int(pixels.significant_bits)
+        if "nd2" in plugin:
+            return positive_int(_find_key(image.metadata, "bitsPerComponentSignificant"))
+        if "czi" in plugin:
+            node = image.metadata.find(".//Information/Image/ComponentBitCount")
+            return positive_int(int(node.text)) if node is not None else None
+    except Exception as exc:
+        logger.debug("no declared bit depth from %s: %s", plugin, exc)
+    return None
+
+
+def _find_key(value: Any, key: str, depth: int = 6) -> Any:
+    """The first ``key`` in nested dicts, lists or objects (breadth by insertion order)."""
+    if depth < 0 or value is None or isinstance(value, str | bytes | int | float):
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    else:
+        items = list(getattr(value, "__dict__", {}).items())
+    for name, item in items:
+        if name == key:
+            return item
+    for _, item in items:
+        found = _find_key(item, key, depth - 1)
+        if found is not None:
+            return found
+    return None
 
 
 def ome_size_units(pixels: Any) -> tuple[str | None, str | None, str | None]:
@@ -137,6 +197,7 @@ def ome_scene(tif: Any, pixels: Any, index: int) -> tuple[ReaderScene, Any] | No
         sizes_zyx,
         names,
         ome_size_units(pixels),
+        positive_int(pixels.significant_bits),
     )
     return scene, expand
 

@@ -43,6 +43,8 @@ class ReaderScene:
     pixel_size_units: tuple[str | None, str | None, str | None] | None = None
     """Units of ``pixel_sizes`` (Z, Y, X) where the file states them (OME-XML); ``None``
     for micrometres, which bioio's other TIFF and picture plugins report."""
+    significant_bits: int | None = None
+    """Bits per sample the file declares significant (``declared_bit_depth``), if any."""
 
     @property
     def standard_axes(self) -> str:
