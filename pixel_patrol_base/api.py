@@ -53,6 +53,7 @@ __all__ = [
     "Project",
     "add_paths",
     "build_viewer",
+    "check",
     "create_project",
     "delete_path",
     "load",
@@ -144,7 +145,11 @@ def _active_dask_scheduler() -> str | None:
 
 
 def _unchanged_summary(config: RunConfig) -> RunSummary | None:
-    """The last run's summary when its config, files and output are all unchanged."""
+    """The last run's summary when its config, QC rules, files and output are unchanged.
+
+    The rules are compared by the digest of their effective content, so an edited rules
+    file at the same path is not taken for unchanged.
+    """
     from dataclasses import replace
 
     from pixel_patrol_base.pipeline.plan.planner import make_plan
@@ -156,6 +161,8 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
         last = RunSummary.read(layout.summary_file(workdir))
         stat = config.output.stat()
     except (OSError, ValueError):
+        return None
+    if last.qc_rules_digest != config.qc_rules().digest():
         return None
     if last.config_fingerprint != config_fingerprint(config) or (
         stat.st_size,
@@ -201,6 +208,8 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
     scheduler: str | None = None,
     clean: bool = False,
     thumbnail_size: int = DEFAULT_THUMBNAIL_SIZE,
+    qc_group_by: str | None = None,
+    expectations: str | Path | None = None,
 ) -> Project:
     """Process the project's files and write its report.
 
@@ -233,12 +242,20 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             :class:`~pixel_patrol_base.errors.SchedulerUnreachableError` is raised.
         clean: Drop the workdir (shards, chunks, state) first and start fresh.
         thumbnail_size: Longest side of thumbnails in pixels.
+        qc_group_by: Column whose values form the QC groups (group rules, outliers and
+            consistency checks compare within a group). Default: ``imported_path_short``
+            when paths were added, else ``top_folder`` when files lie in sub-folders,
+            else one group. Changing it reruns only the QC (no shard).
+        expectations: A QC rules file (YAML, ``docs/rules.md``) judged with the built-in
+            rules; read and checked before any work. Editing it reruns only the QC.
 
     Returns:
-        The project, with ``last_run`` holding the run summary.
+        The project, with ``last_run`` holding the run summary (``qc``: the QC counts,
+        ``qc_summary``: the ``QC: ...`` text).
 
     Raises:
         InvalidInputError: (a subclass) for any invalid setting, before work starts.
+        RulesFileError: when ``expectations`` is missing or malformed, before work starts.
         RunLockedError: when another run is writing the same output.
         WorkflowError: when the workflow failed (the message points to the log).
         ReportValidationError: when the merged rows violate the column catalog.
@@ -307,6 +324,47 @@ def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
     from pixel_patrol_base.table.footer import load_report
 
     return load_report(src)
+
+
+def check(
+    source: Project | str | Path,
+    expectations: str | Path | None = None,
+    *,
+    qc_group_by: str | None = None,
+    include_passing: bool = False,
+) -> pl.DataFrame:
+    """Judge an existing report by the QC rules, without reading any image.
+
+    The rules are the built-in ones extended by ``expectations`` (the format is in
+    ``docs/rules.md``); only the columns they need are read from the report.
+
+    Args:
+        source: A processed :class:`Project` or the path of a report ``.parquet``.
+        expectations: A rules file; ``None`` judges by the built-in rules alone.
+        qc_group_by: The QC group column; default: the one the report was judged
+            with when it was written (its footer's ``qc.group_by``), else the added
+            paths, else the top-level folder.
+        include_passing: Also list slice and image verdicts that pass.
+
+    Returns:
+        One row per verdict: ``rule, scope, status`` (warn, fail or error; pass with
+        ``include_passing``), the row key ``path, child_id, obs_level, dim_*`` (null for
+        group and dataset verdicts), ``group``, ``value`` (numeric), ``value_text`` and
+        ``message``. Group and dataset verdicts are always listed, passing or not.
+
+    Raises:
+        NotAReportError: when ``source`` is missing or not a PixelPatrol report, or a
+            project not processed yet.
+        RulesFileError: when ``expectations`` is missing or malformed.
+        SettingsError: when ``qc_group_by`` is not a column of the report.
+    """
+    from pixel_patrol_base.pipeline.merge.assess import assess_report
+    from pixel_patrol_base.qc import load_rules
+    from pixel_patrol_base.viewing.options import report_path
+
+    rules = load_rules(expectations)
+    result = assess_report(report_path(source), rules, qc_group_by, include_passing=include_passing)
+    return result.results
 
 
 def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)

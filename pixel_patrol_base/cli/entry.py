@@ -7,6 +7,7 @@ Call graph::
       ├─ _setup_logging(verbose)       library warnings -> stderr
       └─ args.handler(args)            one handler per subcommand
            ├─ process      -> cli.process.run_process   (api.process_files + ProgressBar)
+           ├─ check        -> cli.check                 (QC rules on a report; data CI)
            ├─ schema       -> cli.schema                (the column catalog)
            ├─ view         -> cli.view                  (api.view)
            └─ build-viewer -> cli.build_viewer          (api.build_viewer)
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.cli.build_viewer import add_build_viewer_parser
+from pixel_patrol_base.cli.check import add_check_parser
 from pixel_patrol_base.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -58,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_process_parser(subparsers)
+    add_check_parser(subparsers)
     add_schema_parser(subparsers)
     add_view_parser(subparsers)
     add_build_viewer_parser(subparsers)

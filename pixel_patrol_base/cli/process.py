@@ -115,7 +115,7 @@ def add_process_parser(subparsers: Any) -> None:
 
 
 def summary_line(summary: Mapping[str, Any]) -> str:
-    """The one-line run summary printed on stdout."""
+    """The one-line run summary printed on stdout; it ends with the QC counts."""
     failed = int(summary.get("failed", 0))
     line = (
         f"{PROG}: {summary['files_found']} files found, {summary['images']} images, "
@@ -130,6 +130,9 @@ def summary_line(summary: Mapping[str, Any]) -> str:
         line += f"; skipped by extension: {parts}"
     if failed:
         line += f"; WARNING: {failed} failed to load, see the load_error column of the report"
+    qc = summary.get("qc_summary")
+    if qc:
+        line += f"; {qc}"
     return line
 
 

@@ -9,7 +9,9 @@ Public surface::
     line = summary_text(result)               # "QC: 41 pass, 6 warn (4 blurry, 2 dark), ..."
 
 ``expr`` is the safe expression language, ``rule`` the rule model, ``rulefile`` the
-YAML format, ``engine`` the evaluation, ``result`` what comes out. The format is
+YAML format, ``engine`` the evaluation, ``result`` what comes out; ``junit`` writes
+results as JUnit XML and ``suggest`` a starter rules file from a known-good report
+(both for ``pixel-patrol check``). The format is
 documented in ``docs/rules.md``; the packaged rules are ``rules/builtin.yaml``.
 """
 

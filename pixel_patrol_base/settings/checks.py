@@ -227,3 +227,39 @@ def callback(value: Any, name: str) -> Callable[[int, int], None] | None:
     if value is not None and not callable(value):
         raise SettingsError(f"{name} must be a callable (done, total), got {value!r}")
     return value  # type: ignore[no-any-return]
+
+
+def rules_file(value: str | Path | None, name: str) -> str | None:
+    """A QC rules file, read and checked now (before any work): its absolute path.
+
+    Raises:
+        SettingsError: for a value that is not a path.
+        RulesFileError: when the file is missing or malformed (``FILE:LINE: ...``).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str | Path):
+        raise SettingsError(f"{name} must be the path of a rules file, got {value!r}")
+    from pixel_patrol_base.qc import load_rules
+
+    path = Path(value).expanduser().resolve()
+    load_rules(path)
+    return str(path)
+
+
+def qc_column(value: Any, name: str) -> str | None:
+    """A declared column to group the QC by, or ``None`` (the default grouping).
+
+    Raises:
+        SettingsError: for anything but the name of a column in the column catalog.
+    """
+    if value is None:
+        return None
+    from pixel_patrol_base.table import catalog
+
+    if not isinstance(value, str) or catalog.lookup(value) is None:
+        raise SettingsError(
+            f"{name} {value!r} is not a column of the report; name a declared column "
+            "('pixel-patrol schema' lists them), e.g. imported_path_short, parent or top_folder"
+        )
+    return value

@@ -41,6 +41,7 @@ BUILTIN_PROCESSORS = (
     "raster-histogram",
     "raster-quality",
     "raster-compression",
+    "raster-qc",
     "thumbnail",
 )
 """The processors this package registers, in the order ``config/config.yaml`` lists them."""
@@ -326,6 +327,31 @@ SETTINGS: tuple[Setting, ...] = (
         cli=CliOption("--thumbnail-size", "PX", type=int),
         config_key="thumbnail_size",
         fingerprint=True,
+    ),
+    Setting(
+        "qc_group_by",
+        "str | None",
+        None,
+        checks.qc_column,
+        help="column whose values form the QC groups that group rules and outliers compare "
+        "within (default: the added paths, imported_path_short, when --paths was given; "
+        "else the top-level folder, top_folder, when files lie in sub-folders; else none)",
+        doc="Column forming the QC groups; null = the added paths, else the top-level folder.",
+        cli=CliOption("--qc-group-by", "COL"),
+        config_key="qc_group_by",
+        schema={"type": ["string", "null"]},
+    ),
+    Setting(
+        "expectations",
+        "str | Path | None",
+        None,
+        checks.rules_file,
+        help="your QC rules file (YAML, see docs/rules.md), judged with the built-in rules "
+        "after the merge; checked before any work; editing it reruns only the QC",
+        doc="A QC rules file extending the built-in rules; null = the built-in rules alone.",
+        cli=CliOption("--expect", "RULES.yaml"),
+        config_key="expectations",
+        schema={"type": ["string", "null"]},
     ),
 )
 """Every setting, in the order of the ``process_files`` signature."""

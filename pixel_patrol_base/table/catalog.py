@@ -278,8 +278,52 @@ def _header_columns() -> list[Column]:
     ]
 
 
-CORE_COLUMNS: tuple[Column, ...] = (*_file_columns(), *_header_columns())
-"""The columns every report has: file information, row keys and the image header."""
+QC_PRODUCER = "qc"
+"""Producer name of the columns the merge adds from the table itself (QC verdicts)."""
+
+
+def _qc_columns() -> list[Column]:
+    return [
+        Column(
+            "top_folder",
+            "string",
+            "First folder of path below the base directory ('.' for a file at the top "
+            "level); the default QC grouping when no paths were added.",
+            producer=QC_PRODUCER,
+            nullable=False,
+        ),
+        Column(
+            "qc_status",
+            "string",
+            "QC verdict of the row: 'pass', 'warn', 'fail' or 'error' (a rule that could "
+            "not be evaluated), the worst over every rule; an image row also shows the "
+            "worst of its slices' verdicts. Judged after the merge by the rules engine "
+            "(built-in rules plus --expect), from the table alone.",
+            producer=QC_PRODUCER,
+            nullable=False,
+        ),
+        Column(
+            "qc_issues",
+            "list<string>",
+            "Ids of the QC rules that did not pass on the row (e.g. 'nan_heavy', "
+            "'saturated'), in rule order; empty when qc_status is 'pass'.",
+            producer=QC_PRODUCER,
+            nullable=False,
+        ),
+        Column(
+            "qc_messages",
+            "list<string>",
+            "One message per entry of qc_issues, in the same order, saying what was found "
+            "(e.g. 'nan_heavy: nan_fraction = 0.25').",
+            producer=QC_PRODUCER,
+            nullable=False,
+        ),
+    ]
+
+
+CORE_COLUMNS: tuple[Column, ...] = (*_file_columns(), *_header_columns(), *_qc_columns())
+"""The columns every report has: file information, row keys, the image header, and the
+QC verdicts and grouping the merge adds (producer ``qc``; not required of a report)."""
 
 
 @dataclass(frozen=True)
@@ -353,6 +397,11 @@ def lookup(name: str) -> Column | None:
 def core_column_names() -> list[str]:
     """Concrete names of the core (file and key) columns, in catalog order."""
     return [n for c in CORE_COLUMNS if c.producer == CORE_PRODUCER for n in c.expand()]
+
+
+def qc_column_names() -> list[str]:
+    """Names of the columns the merge adds itself: the QC grouping and verdicts."""
+    return [c.name for c in CORE_COLUMNS if c.producer == QC_PRODUCER]
 
 
 def register(columns: Iterable[Column]) -> None:

@@ -65,6 +65,12 @@ class ProjectMetadata:
             and ``processor_cpu_s`` (processor id -> CPU seconds).
         created_at: When the report was written, ISO 8601 UTC.
         format_version: Version of the report layout (:data:`FORMAT_VERSION`).
+        qc: The QC results judged at the merge: ``group_by`` (the QC group column),
+            ``rules_digest`` and ``sources`` (the rules files), ``counts`` (image rows
+            per status, per issue: ``summary_counts``), ``summary`` (the ``QC: ...``
+            text), ``groups`` and ``dataset`` (the group- and dataset-level verdicts:
+            rule, status, group, value, value_text, message), ``rule_counts`` and
+            ``not_evaluated``. Empty for a report written before the QC existed.
         column_descriptions: Column name -> description, from the field metadata.
     """
 
@@ -83,6 +89,7 @@ class ProjectMetadata:
     timings: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     format_version: int = FORMAT_VERSION
+    qc: dict[str, Any] = field(default_factory=dict)
     column_descriptions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -106,7 +113,7 @@ class ProjectMetadata:
             raise ValueError("the footer has no project_name")
         if not isinstance(values.get("paths", []), list):
             raise ValueError("footer key 'paths' is not a list")
-        for name in ("processors", "settings", "library_versions", "counts", "timings"):
+        for name in ("processors", "settings", "library_versions", "counts", "timings", "qc"):
             if name in values and not isinstance(values[name], dict):
                 raise ValueError(f"footer key {name!r} is not an object")
         return cls(**values, column_descriptions=dict(column_descriptions))

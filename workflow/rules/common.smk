@@ -4,6 +4,7 @@
 from pathlib import Path
 
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.config import RunConfig
 from pixel_patrol_base.pipeline.run.records import PlanRecord, ShardRecord
 from pixel_patrol_base.project import workdir_for
 
@@ -54,3 +55,8 @@ def get_merge_runtime(wildcards, input, attempt):
     """Runtime of the merge in minutes: a floor plus the chunks at 20 MiB/s, per retry."""
     chunk_mb = sum(Path(f).stat().st_size for f in input.chunks) / 2**20
     return int((10 + chunk_mb / 20 / 60) * attempt)
+
+
+def get_qc_rules_digest(wildcards):
+    """Digest of the effective QC rules: a changed rules file reruns the merge."""
+    return RunConfig.from_mapping(config).qc_rules().digest()

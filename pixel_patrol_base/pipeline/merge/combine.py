@@ -1,9 +1,11 @@
 """Merge of the shard chunks into the final report Parquet.
 
 What belongs here: joining chunk files in shard order, adding ``imported_path_short``,
-validating, counting and writing the report atomically with its footer. What does not:
-the footer's content (:mod:`pixel_patrol_base.table.footer`), the checks
-(:mod:`pixel_patrol_base.table.validation`) or the chunk format
+``top_folder`` and the QC verdicts, validating, counting and writing the report
+atomically with its footer. What does not: the footer's content
+(:mod:`pixel_patrol_base.table.footer`), the checks
+(:mod:`pixel_patrol_base.table.validation`), the QC rules (:mod:`.assess`,
+:mod:`pixel_patrol_base.qc`) or the chunk format
 (:mod:`pixel_patrol_base.pipeline.shard.chunks`).
 
 Call graph::
@@ -11,14 +13,16 @@ Call graph::
     merge_chunks
       ├─ _plan_schema        chunk footers only -> one unified, ordered schema
       ├─ _temp_path          the temp file the report is written to
-      ├─ _stream_chunks      per chunk (streamed, one at a time):
-      │    ├─ chunks.conform + labels    -> the chunk's rows in the report schema
+      ├─ _check_chunks       pass 1, per chunk (streamed, one at a time):
+      │    ├─ _read_chunk + _labelled    -> the chunk's rows in the report schema
       │    ├─ validation.find_failures   -> failure cases (collected, not raised yet)
-      │    ├─ _Counter.add               -> counts, distinct paths
-      │    └─ _RowGroups.add             -> row groups of row_group_size into a temp file
+      │    ├─ Counter.add               -> counts, distinct paths
+      │    └─ QcSpec.needed              -> the columns the rules read, kept
       ├─ _cross_chunk_duplicates         -> keys repeated in two chunks
       ├─ _raise_failures                 -> every failure case at once, if any
-      └─ footer + os.replace, or remove the temp and raise
+      ├─ assess.assess                   -> qc_status, qc_issues, qc_messages per row
+      ├─ _write_chunks       pass 2, per chunk: rows + their verdicts -> RowGroups
+      └─ footer (+ qc) + os.replace, or remove the temp and raise
 """
 
 from __future__ import annotations
@@ -37,13 +41,25 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import NotAReportError, OutputError
+from pixel_patrol_base.pipeline.merge.assess import FOOTER_KEY as QC_FOOTER_KEY
+from pixel_patrol_base.pipeline.merge.assess import (
+    LABEL_COLUMN,
+    TOP_FOLDER,
+    VERDICT_COLUMNS,
+    QcSpec,
+    assess,
+    qc_footer,
+    top_folder,
+)
+from pixel_patrol_base.pipeline.merge.buffers import Counter, RowGroups
 from pixel_patrol_base.pipeline.shard.chunks import COMPRESSION, chunk_field, conform, union_schema
 from pixel_patrol_base.table import catalog, validation
 from pixel_patrol_base.table.footer import FOOTER_KEY, encode_footer
 
 logger = logging.getLogger(__name__)
 
-LABEL_COLUMN = "imported_path_short"
+ADDED_COLUMNS = (LABEL_COLUMN, TOP_FOLDER)
+"""Columns the merge derives for each chunk (before validation)."""
 PASSTHROUGH_DESCRIPTION = "Metadata passed through by the loader; not in the column catalog."
 
 
@@ -57,6 +73,7 @@ class MergeResult:
         images: Level-0 rows of images (non-null ``dtype``) that loaded without error.
         failed: Rows with a ``load_error``.
         output: The report file.
+        qc: The footer's ``qc`` entry (verdict counts, group and dataset verdicts).
     """
 
     rows: int
@@ -64,6 +81,7 @@ class MergeResult:
     images: int
     failed: int
     output: Path
+    qc: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def _chunk_error(chunk: Path, exc: Exception) -> NotAReportError:
@@ -97,16 +115,21 @@ def _plan_schema(chunks: Sequence[Path]) -> tuple[pa.Schema, pa.Schema]:
             ) from exc
     if not unified.names:
         unified = pa.schema([chunk_field(n, pa.null()) for n in catalog.core_column_names()])
-    names = column_order([n for n in unified.names if n != LABEL_COLUMN] + [LABEL_COLUMN])
+    merged = [n for n in unified.names if n not in (*ADDED_COLUMNS, *VERDICT_COLUMNS)]
+    names = column_order([*merged, *ADDED_COLUMNS, *VERDICT_COLUMNS])
     reading = pa.schema(
-        [unified.field(n) if n in unified.names else chunk_field(n, pa.null()) for n in names]
+        [
+            unified.field(n) if n in unified.names else chunk_field(n, pa.null())
+            for n in names
+            if n not in VERDICT_COLUMNS
+        ]
     )
     final = pa.schema(
         [
-            catalog.arrow_field(f.name)
-            if catalog.lookup(f.name) is not None
-            else f.with_metadata({"description": PASSTHROUGH_DESCRIPTION})
-            for f in reading
+            catalog.arrow_field(n)
+            if catalog.lookup(n) is not None
+            else reading.field(n).with_metadata({"description": PASSTHROUGH_DESCRIPTION})
+            for n in names
         ]
     )
     return reading, final
@@ -117,56 +140,7 @@ def _failure(source: str, column: str | None, check: str, case: str) -> pl.DataF
     return pl.DataFrame([row], schema=validation.FAILURE_SCHEMA)
 
 
-@dataclass
-class _Counter:
-    """Counts over all chunks; keeps only each chunk's distinct paths."""
-
-    rows: int = 0
-    images: int = 0
-    failed: int = 0
-    paths: list[pl.DataFrame] = field(default_factory=list)
-
-    def add(self, df: pl.DataFrame, source: int) -> None:
-        self.rows += df.height
-        level0 = pl.col("obs_level") == 0
-        is_image = pl.col("dtype").is_not_null() if "dtype" in df.columns else pl.lit(False)
-        self.images += df.filter(level0 & pl.col("load_error").is_null() & is_image).height
-        self.failed += df.filter(pl.col("load_error").is_not_null()).height
-        distinct = df.select(pl.col("path").drop_nulls().unique())
-        self.paths.append(distinct.with_columns(chunk=pl.lit(source, pl.Int32)))
-
-    def counts(self) -> dict[str, int]:
-        """The report's counts: distinct files, images, failed rows and rows."""
-        files = pl.concat(self.paths)["path"].n_unique() if self.paths else 0
-        return {"files": files, "images": self.images, "failed": self.failed, "rows": self.rows}
-
-
-class _RowGroups:
-    """Buffers tables and writes them as row groups of exactly ``size`` rows (last: fewer)."""
-
-    def __init__(self, writer: pq.ParquetWriter, size: int) -> None:
-        self.writer, self.size = writer, size
-        self.pending: list[pa.Table] = []
-        self.n_pending = 0
-
-    def add(self, table: pa.Table) -> None:
-        self.pending.append(table)
-        self.n_pending += table.num_rows
-        if self.n_pending >= self.size:
-            self._flush(self.n_pending // self.size * self.size)
-
-    def _flush(self, n: int) -> None:
-        combined = pa.concat_tables(self.pending)
-        if n:
-            self.writer.write_table(combined.slice(0, n), row_group_size=self.size)
-        self.pending, self.n_pending = [combined.slice(n)], combined.num_rows - n
-
-    def finish(self) -> None:
-        if self.n_pending:
-            self._flush(self.n_pending)
-
-
-def _cross_chunk_duplicates(chunks: Sequence[Path], counter: _Counter) -> pl.DataFrame:
+def _cross_chunk_duplicates(chunks: Sequence[Path], counter: Counter) -> pl.DataFrame:
     """Failure cases for row keys that occur in more than one chunk."""
     paths = pl.concat(counter.paths) if counter.paths else pl.DataFrame()
     if paths.is_empty():
@@ -200,12 +174,15 @@ def _cross_chunk_duplicates(chunks: Sequence[Path], counter: _Counter) -> pl.Dat
 
 
 def _labelled(df: pl.DataFrame, labels: Mapping[str, str]) -> pl.DataFrame:
+    """``df`` with ``imported_path_short`` and ``top_folder`` added."""
+    folder = top_folder(pl.col("path")) if "path" in df.columns else pl.lit(".")
     if "imported_path" not in df.columns:
-        return df.with_columns(pl.lit(None, pl.String).alias(LABEL_COLUMN))
-    label = pl.col("imported_path").replace_strict(
-        dict(labels), default=None, return_dtype=pl.String
-    )
-    return df.with_columns(label.alias(LABEL_COLUMN))
+        label = pl.lit(None, pl.String)
+    else:
+        label = pl.col("imported_path").replace_strict(
+            dict(labels), default=None, return_dtype=pl.String
+        )
+    return df.with_columns(label.alias(LABEL_COLUMN), folder.alias(TOP_FOLDER))
 
 
 def merge_chunks(
@@ -215,13 +192,18 @@ def merge_chunks(
     labels: Mapping[str, str],
     metadata: Mapping[str, Any],
     row_group_size: int,
+    qc: QcSpec | None = None,
 ) -> MergeResult:
-    """Merge chunk files into the validated report at ``output``, atomically.
+    """Merge chunk files into the validated, QC-judged report at ``output``, atomically.
 
-    Chunks are streamed one at a time, so memory is bounded by the largest chunk (as
-    Arrow plus polars, which share buffers), one pending row group, and the distinct
-    paths of all chunks (for the file count and the cross-chunk key check), not by
-    the report size.
+    Chunks are streamed one at a time, twice: the first pass validates and counts them
+    and keeps only the columns the QC rules read (:meth:`QcSpec.needed`); the rules are
+    then judged on those; the second pass writes each chunk's rows with their
+    ``qc_status``, ``qc_issues`` and ``qc_messages``. So memory is bounded by the
+    largest chunk (as Arrow plus polars, which share buffers), one pending row group,
+    the distinct paths of all chunks (for the file count and the cross-chunk key
+    check) and the rule columns of every row (a few numbers per row), not by the
+    report size (thumbnails and histograms are never held for more than one chunk).
 
     Args:
         chunks: Chunk files in shard order (contiguous ranges of sorted paths); their
@@ -229,32 +211,47 @@ def merge_chunks(
         output: The report file; replaced only once the new one is complete.
         labels: ``imported_path`` -> short label, stored as ``imported_path_short``.
         metadata: Footer metadata (see :class:`~pixel_patrol_base.table.footer.ProjectMetadata`);
-            its ``counts`` are updated with files, images, failed and rows.
+            its ``counts`` are updated with files, images, failed and rows. Its ``qc``
+            entry is set to the QC results unless ``metadata`` already has one (a
+            footer copied from another report keeps its own).
         row_group_size: Rows per Parquet row group.
+        qc: The rules and grouping to judge by (default: the built-in rules, the
+            default grouping without added paths).
 
     Returns:
-        The counts and the output path.
+        The counts, the output path and the QC footer entry.
 
     Raises:
         ReportValidationError: listing every failed check of every chunk; nothing is
             written and the chunks are kept.
         NotAReportError: when a chunk cannot be read.
+        SettingsError: when the QC group column is not in the table.
         OutputError: when ``output`` cannot be written.
     """
     if row_group_size < 1:
         raise ValueError(f"row_group_size must be >= 1, got {row_group_size}")
+    spec = qc if qc is not None else QcSpec()
     output, chunks = Path(output), [Path(c) for c in chunks]
     reading, final = _plan_schema(chunks)
+    counter, failures, needed = _check_chunks(chunks, labels, reading, spec)
+    failures.append(_cross_chunk_duplicates(chunks, counter))
+    _raise_failures(failures, chunks)
+    result = assess(needed, spec)
+    verdicts = result.rows.select(VERDICT_COLUMNS)
+    del needed
+    counts = counter.counts()
+    qc_entry = qc_footer(result, spec.rules)
+    footer = {
+        QC_FOOTER_KEY: qc_entry,
+        **metadata,
+        "counts": {**metadata.get("counts", {}), **counts},
+    }
     temp = _temp_path(output)
     try:
         with pq.ParquetWriter(temp, final, compression=COMPRESSION) as writer:
-            groups = _RowGroups(writer, row_group_size)
-            counter, failures = _stream_chunks(chunks, labels, reading, final, groups)
-            failures.append(_cross_chunk_duplicates(chunks, counter))
-            _raise_failures(failures, chunks)
+            groups = RowGroups(writer, row_group_size)
+            _write_chunks(chunks, labels, (reading, final), groups, verdicts)
             groups.finish()
-            counts = counter.counts()
-            footer = {**metadata, "counts": {**metadata.get("counts", {}), **counts}}
             writer.add_key_value_metadata({FOOTER_KEY: encode_footer(footer)})
         temp.replace(output)
     except OSError as exc:
@@ -267,7 +264,9 @@ def merge_chunks(
         temp.unlink(missing_ok=True)
         raise
     logger.info("merged %d chunks into %s: %s", len(chunks), output, json.dumps(counts))
-    return MergeResult(counter.rows, counts["files"], counter.images, counter.failed, output)
+    return MergeResult(
+        counter.rows, counts["files"], counter.images, counter.failed, output, qc_entry
+    )
 
 
 def _temp_path(output: Path) -> Path:
@@ -287,33 +286,49 @@ def _temp_path(output: Path) -> Path:
     return Path(name)
 
 
-def _stream_chunks(
+def _read_chunk(chunk: Path, schema: pa.Schema) -> pa.Table | pl.DataFrame:
+    """The chunk conformed to ``schema``, or its failure case when it cannot be cast.
+
+    Raises:
+        NotAReportError: when the chunk cannot be read.
+    """
+    try:
+        table = pq.read_table(chunk)
+    except (pa.ArrowException, OSError) as exc:
+        raise _chunk_error(chunk, exc) from exc
+    try:
+        return conform(table, schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        return _failure(chunk.name, None, "cast to catalog types", str(exc))
+
+
+def _chunk_schema(reading: pa.Schema) -> pa.Schema:
+    """The reading schema without the columns the merge derives."""
+    return pa.schema([f for f in reading if f.name not in ADDED_COLUMNS])
+
+
+def _check_chunks(
     chunks: Sequence[Path],
     labels: Mapping[str, str],
     reading: pa.Schema,
-    final: pa.Schema,
-    groups: _RowGroups,
-) -> tuple[_Counter, list[pl.DataFrame]]:
-    """Read, label, validate and count each chunk in turn; write its rows to ``groups``
-    while no chunk has failed.
+    spec: QcSpec,
+) -> tuple[Counter, list[pl.DataFrame], pl.DataFrame]:
+    """Pass 1: read, label, validate and count each chunk in turn; keep its QC columns.
 
     Returns:
-        The counts, and the failure cases of every chunk (empty frames left out).
+        The counts, the failure cases of every chunk (empty frames left out), and the
+        columns the rules read, for every row in report order.
 
     Raises:
         NotAReportError: when a chunk cannot be read.
     """
-    chunk_schema = reading.remove(reading.get_field_index(LABEL_COLUMN))
-    counter, failures = _Counter(), []
+    chunk_schema = _chunk_schema(reading)
+    needed_names = spec.needed(reading.names)
+    counter, failures, kept = Counter(), [], []
     for i, chunk in enumerate(chunks):
-        try:
-            table = pq.read_table(chunk)
-        except (pa.ArrowException, OSError) as exc:
-            raise _chunk_error(chunk, exc) from exc
-        try:
-            table = conform(table, chunk_schema)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            failures.append(_failure(chunk.name, None, "cast to catalog types", str(exc)))
+        table = _read_chunk(chunk, chunk_schema)
+        if isinstance(table, pl.DataFrame):
+            failures.append(table)
             continue
         df = _labelled(pl.DataFrame(table), labels).select(reading.names)
         found = validation.find_failures(df, source=chunk.name)
@@ -321,9 +336,38 @@ def _stream_chunks(
             failures.append(found)
         counter.add(df, i)
         if not failures:
-            groups.add(conform(df.to_arrow(), final))
+            kept.append(df.select(needed_names))
         del table, df
-    return counter, failures
+    needed = pl.concat(kept, how="vertical_relaxed") if kept else _empty(reading, needed_names)
+    return counter, failures, needed
+
+
+def _empty(reading: pa.Schema, names: Sequence[str]) -> pl.DataFrame:
+    schema = pa.schema([reading.field(n) for n in names])
+    return pl.DataFrame(schema.empty_table())
+
+
+def _write_chunks(
+    chunks: Sequence[Path],
+    labels: Mapping[str, str],
+    schemas: tuple[pa.Schema, pa.Schema],
+    groups: RowGroups,
+    verdicts: pl.DataFrame,
+) -> None:
+    """Pass 2: each chunk's rows with their verdicts (in report order) into ``groups``."""
+    reading, final = schemas
+    chunk_schema = _chunk_schema(reading)
+    offset = 0
+    for chunk in chunks:
+        table = _read_chunk(chunk, chunk_schema)
+        if isinstance(table, pl.DataFrame):  # passed pass 1: only if changed meanwhile
+            raise _chunk_error(chunk, ValueError("it changed during the merge"))
+        df = _labelled(pl.DataFrame(table), labels).select(reading.names)
+        rows = verdicts.slice(offset, df.height)
+        offset += df.height
+        df = df.with_columns(rows).select(final.names)
+        groups.add(conform(df.to_arrow(), final))
+        del table, df
 
 
 def _raise_failures(failures: Sequence[pl.DataFrame], chunks: Sequence[Path]) -> None:

@@ -7,7 +7,8 @@ Call graph::
       ├─ chunks.read_chunk_info               processed in this run, or reused
       ├─ labels.short_labels                  imported_path_short
       ├─ footer_metadata(...)                 project metadata and provenance
-      ├─ combine.merge_chunks                 pandera validation, atomic write
+      ├─ qc_spec(config)                      the effective QC rules and grouping
+      ├─ combine.merge_chunks                 pandera validation, QC verdicts, atomic write
       └─ run/summary.json                     what the runner and the CLI report
 """
 
@@ -19,12 +20,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_base import __version__
 from pixel_patrol_base.pipeline.run import layout
 from pixel_patrol_base.pipeline.run.config import RunConfig, config_fingerprint, plugin_versions
 from pixel_patrol_base.pipeline.run.records import PlanRecord, RunSummary
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.pipeline.merge.assess import QcSpec
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,17 @@ def footer_metadata(
     }
 
 
+def qc_spec(config: RunConfig) -> QcSpec:
+    """The rules (built-in + ``expectations``) and grouping the merge judges by.
+
+    Raises:
+        RulesFileError: when the rules file is missing or malformed.
+    """
+    from pixel_patrol_base.pipeline.merge.assess import QcSpec
+
+    return QcSpec(config.qc_rules(), config.qc_group_by, paths_added=bool(config.paths))
+
+
 def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
     """Merge the chunks of the current plan into the report and write the run summary.
 
@@ -127,6 +142,7 @@ def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
         labels=labels,
         metadata=metadata,
         row_group_size=config.parquet_row_group_size,
+        qc=qc_spec(config),
     )
     merge_s = time.perf_counter() - started
     stat = output.stat()
@@ -148,6 +164,9 @@ def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
         output_mtime_ns=stat.st_mtime_ns,
         merge_s=round(merge_s, 3),
         wall_s=round((time.time_ns() - plan.planned_at_ns) / 1e9, 3),
+        qc_summary=str(result.qc.get("summary", "")),
+        qc_counts=dict(result.qc.get("counts", {})),
+        qc_rules_digest=str(result.qc.get("rules_digest", "")),
     )
     summary.write(layout.summary_file(workdir))
     log.info("merged %d rows from %d chunks into %s", result.rows, len(chunks), output)

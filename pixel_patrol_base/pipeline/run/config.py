@@ -10,6 +10,12 @@ fingerprints are derived from a config:
   settings declared ``fingerprint=True``, the plugins' versions, the package version).
   It is part of every shard id, so changing any of these reprocesses everything.
 * :func:`config_fingerprint` covers the whole config; it is recorded in the footer.
+
+The QC settings (``qc_group_by``, ``expectations``) are not in the processing
+fingerprint: the rules are judged by the merge from the table alone, so changing them
+reruns the merge and processes no shard. The merge rule takes the digest of the
+effective rules (:meth:`RunConfig.qc_rules`) as a param, so editing the rules file's
+content reruns it too.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -28,6 +34,9 @@ from pixel_patrol_base.pipeline.atomic import write_text_atomic
 from pixel_patrol_base.project import Project, workdir_for
 from pixel_patrol_base.settings import ProcessingSettings, declarations
 from pixel_patrol_base.settings.schema import PROJECT_KEYS
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.qc import RuleSet
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,10 @@ class RunConfig:
     omit_base_dir: bool
     scheduler: str | None
     thumbnail_size: int
+    qc_group_by: str | None
+    """The QC group column; ``None``: the default (see ``pipeline.merge.assess.group_column``)."""
+    expectations: Path | None
+    """The user's QC rules file, if any."""
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RunConfig:
@@ -92,6 +105,8 @@ class RunConfig:
             omit_base_dir=bool(value["omit_base_dir"]),
             scheduler=None if not value["scheduler"] else str(value["scheduler"]),
             thumbnail_size=int(value["thumbnail_size"]),
+            qc_group_by=None if not value["qc_group_by"] else str(value["qc_group_by"]),
+            expectations=Path(value["expectations"]) if value["expectations"] else None,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -109,6 +124,16 @@ class RunConfig:
         if self.file_extensions is None:
             plain["file_extensions"] = "all"
         return plain
+
+    def qc_rules(self) -> RuleSet:
+        """The effective QC rules: the built-ins with the user's file, if any.
+
+        Raises:
+            RulesFileError: when the user's file is missing or malformed.
+        """
+        from pixel_patrol_base.qc import load_rules
+
+        return load_rules(self.expectations)
 
     def footer_settings(self) -> dict[str, Any]:
         """The settings the report footer lists (declared ``footer=True``)."""

@@ -11,7 +11,7 @@ can treat it like a missing file. Where each file lives is :mod:`.layout`'s busi
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -125,6 +125,12 @@ class RunSummary(_Record):
     wall_s: float
     seconds: float | None = None
     """Seconds the whole ``process_files`` call took (set by the API)."""
+    qc_summary: str = ""
+    """The QC counts as text: ``QC: 41 pass, 6 warn (4 blurry, 2 dark), 2 fail (saturated)``."""
+    qc_counts: dict[str, Any] = field(default_factory=dict)
+    """Image rows per QC status, per issue and status (``qc.summary_counts``)."""
+    qc_rules_digest: str = ""
+    """Digest of the effective QC rules the report was judged by (``RuleSet.digest``)."""
 
 
 @dataclass(frozen=True)
