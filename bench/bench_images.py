@@ -10,7 +10,8 @@ Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs,
     uses: read each file (tifffile / imageio), then min, max, mean, std and a 256-bin
     histogram in one go;
 (b) ``pixel-patrol process`` with raster-basic + raster-histogram;
-(c) ``pixel-patrol process`` with the default processors (all five);
+(c) ``pixel-patrol process`` with the default processors (all six), and without
+    ``raster-qc`` (issue 16's metrics may add at most 25% to the defaults' CPU time);
 (d) unless ``--skip-large``: one 1.5 GiB Z stack processed with ``--mb-per-task 128``
     (peak RSS).
 
@@ -222,6 +223,29 @@ def _print(runs: list[Run], megabytes: float, floor: Run) -> None:
             print(f"  {run.name}: shard jobs' work {run.jobs_cpu_s:.1f} CPU s, of which {parts}")
 
 
+def run_large(scratch: Path, common: list[str]) -> None:
+    """(d): one 1.5 GiB Z stack at ``--mb-per-task 128``; prints its cost and peak RSS."""
+    large_dir = scratch / "large"
+    large_dir.mkdir()
+    size = write_large(large_dir / "large.ome.tif")
+    large = run_pipeline(
+        "1.5 GiB Z stack, --mb-per-task 128",
+        [
+            str(large_dir),
+            "-o",
+            str(scratch / "large.parquet"),
+            *common,
+            "--mb-per-task",
+            "128",
+        ],
+    )
+    print(
+        f"1.5 GiB image ({size / 2**30:.2f} GiB on disk), --mb-per-task 128: "
+        f"wall {large.wall_s:.1f} s, CPU {large.cpu_s:.1f} s, peak RSS "
+        f"{large.peak_rss_mb:.0f} MB = {large.peak_rss_mb / 128:.1f} × mb_per_task"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000)
@@ -249,6 +273,7 @@ def main() -> None:
         )
         common = ["-l", args.loader, "--max-workers", str(args.workers), "--clean"]
         pair_only = ["--processors-include", "raster-basic,raster-histogram"]
+        without_qc = ["--processors-exclude", "raster-qc"]
         repeats: list[list[Run]] = []
         for _ in range(max(1, args.repeat)):
             runs = [
@@ -258,8 +283,12 @@ def main() -> None:
                     [str(data), "-o", str(scratch / "pair.parquet"), *common, *pair_only],
                 ),
                 run_pipeline(
-                    "pipeline: default processors (all five)",
+                    "pipeline: default processors (all six)",
                     [str(data), "-o", str(scratch / "all.parquet"), *common],
+                ),
+                run_pipeline(
+                    "pipeline: defaults without raster-qc",
+                    [str(data), "-o", str(scratch / "no_qc.parquet"), *common, *without_qc],
                 ),
             ]
             if args.previous_tool:
@@ -267,7 +296,7 @@ def main() -> None:
                 runs.append(run_previous(args.previous_tool, data, previous_out, args.workers))
             repeats.append(runs)
         medians = [median_run([r[i] for r in repeats]) for i in range(len(repeats[0]))]
-        floor, pair, default = medians[:3]
+        floor, pair, default, no_qc = medians[:4]
         import polars as pl
 
         rows = pl.scan_parquet(scratch / "all.parquet").filter(pl.col("obs_level") == 0)
@@ -281,8 +310,13 @@ def main() -> None:
             f"basic + histogram throughput / floor throughput = "
             f"{floor.wall_s / pair.wall_s:.2f} (target ≥ 0.5)"
         )
+        print(
+            f"raster-qc: the defaults take {default.cpu_s / no_qc.cpu_s:.2f} × the CPU time "
+            f"and {default.wall_s / no_qc.wall_s:.2f} × the wall time of the defaults "
+            "without it (target ≤ 1.25)"
+        )
         if args.previous_tool:
-            previous, source = medians[3], "measured in this run"
+            previous, source = medians[4], "measured in this run"
         else:
             previous = Run("previous", PREVIOUS_TOOL_WALL_S, PREVIOUS_TOOL_CPU_S, 0.0, {})
             source = "figures from the issue, not from this run"
@@ -293,25 +327,7 @@ def main() -> None:
             f"{default.cpu_s / floor.cpu_s:.2f} × the floor's"
         )
         if not args.skip_large:
-            large_dir = scratch / "large"
-            large_dir.mkdir()
-            size = write_large(large_dir / "large.ome.tif")
-            large = run_pipeline(
-                "1.5 GiB Z stack, --mb-per-task 128",
-                [
-                    str(large_dir),
-                    "-o",
-                    str(scratch / "large.parquet"),
-                    *common,
-                    "--mb-per-task",
-                    "128",
-                ],
-            )
-            print(
-                f"1.5 GiB image ({size / 2**30:.2f} GiB on disk), --mb-per-task 128: "
-                f"wall {large.wall_s:.1f} s, CPU {large.cpu_s:.1f} s, peak RSS "
-                f"{large.peak_rss_mb:.0f} MB = {large.peak_rss_mb / 128:.1f} × mb_per_task"
-            )
+            run_large(scratch, common)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

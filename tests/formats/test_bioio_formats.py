@@ -96,5 +96,6 @@ def test_footer_records_loader_and_every_processor_version(bioio_run: Run) -> No
         "thumbnail",
         "raster-quality",
         "raster-compression",
+        "raster-qc",
     }
     assert all(isinstance(v, str) and v for v in meta.processors.values())

@@ -1,0 +1,97 @@
+"""The types of the column catalog: :class:`Column`, its aggregations, levels and types.
+
+What belongs here: the declaration type every column (core or a plugin's) is written
+with, and the axis letters column patterns expand over. What does not: the
+declarations themselves (:mod:`.core_columns`, and each plugin's metadata) and the
+catalog built from them (:mod:`.catalog`). Only the standard library is imported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+AXES: tuple[str, ...] = ("T", "C", "Z", "Y", "X", "S")
+"""Canonical dimension letters: time, channel, depth, rows, columns, samples (RGB)."""
+
+NON_SPATIAL_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
+"""Axes that obs_level rows step over; Y and X span the image unless slice_size says so."""
+
+CORE_PRODUCER = "core"
+"""Producer name of the columns every table has (file information and row keys)."""
+
+
+QC_PRODUCER = "qc"
+"""Producer name of the columns the merge adds from the table itself (QC verdicts)."""
+
+
+class Aggregation(StrEnum):
+    """How a per-slice value combines into the value of a coarser row."""
+
+    NONE = "none"
+    MIN = "min"
+    MAX = "max"
+    MEAN = "mean"  # pixel-weighted mean
+    POOLED_STD = "pooled_std"
+    SUM = "sum"
+    HISTOGRAM = "histogram"  # merged histogram
+
+
+class Levels(StrEnum):
+    """Which obs_level rows carry a column."""
+
+    ALL = "all"
+    IMAGE = "image"  # obs_level 0 only
+
+
+LOGICAL_TYPES: tuple[str, ...] = (
+    "string",
+    "bool",
+    "int16",
+    "int32",
+    "int64",
+    "float64",
+    "binary",
+    "timestamp",
+    "list<string>",
+    "list<int64>",
+    "list<float64>",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column (or one family of columns, when ``name`` holds ``<axis>``)."""
+
+    name: str
+    type: str
+    description: str
+    producer: str = CORE_PRODUCER
+    nullable: bool = True
+    unit: str | None = None
+    aggregation: Aggregation = Aggregation.NONE
+    levels: Levels = Levels.ALL
+
+    def __post_init__(self) -> None:
+        if self.type not in LOGICAL_TYPES:
+            raise ValueError(f"column {self.name!r}: unknown logical type {self.type!r}")
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether ``name`` is a pattern expanded once per axis."""
+        return "<axis>" in self.name
+
+    def expand(self) -> list[str]:
+        """Concrete column names: one per axis for a pattern, else ``[name]``."""
+        if not self.is_pattern:
+            return [self.name]
+        return [self.name.replace("<axis>", axis.lower()) for axis in AXES]
+
+    def matches(self, name: str) -> bool:
+        """Whether the concrete column ``name`` belongs to this declaration."""
+        if not self.is_pattern:
+            return name == self.name
+        head, tail = self.name.split("<axis>")
+        axes = "|".join(a.lower() for a in AXES)
+        return re.fullmatch(f"{re.escape(head)}({axes}){re.escape(tail)}", name) is not None
