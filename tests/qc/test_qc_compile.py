@@ -49,6 +49,8 @@ def values(text: str, frame: pl.DataFrame = FRAME, ctx: Context | None = None) -
         ("s not in {uint16, uint8}", [False, False, None, True]),
         ("s in {uint8, null}", [False, True, True, False]),
         ("a in {1, 3}", [True, False, True, None]),
+        ("b in {2, -1}", [True, False, True, False]),  # integers against a float column
+        ("a in {1.0, 3.5}", [True, False, False, None]),  # floats against an integer column
         ("a is null", [False, False, False, True]),
         ("s is not null", [True, True, False, True]),
         ("not f", [False, True, None, False]),

@@ -367,7 +367,8 @@ def test_smoke_50k_rows_with_builtins() -> None:
         std_intensity=(10.0 + idx % 7).tolist(),
         finite_pixel_count=[1000] * n,
         min_intensity=[1.0] * n,
-        bright_clipping_fraction=np.where(idx % 211 == 3, 0.02, 0.0).tolist(),
+        saturated_fraction=np.where(idx % 211 == 3, 0.02, 0.0).tolist(),  # raster-qc
+        saturation_level=[65535.0] * n,
         pixel_size_x=np.where(idx % 1009 == 4, 0.325, 0.1625).tolist(),
         pixel_size_y=[0.1625] * n,
     )

@@ -35,6 +35,9 @@ def _in_set(node: n.InSet, ctx: Context) -> pl.Expr:
     operand = compile_node(node.operand, ctx)
     values = [item.value for item in node.items if item.value is not None]
     has_null = len(values) < len(node.items)
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        # numbers compare by value whatever the column's numeric type (4095 in a float column)
+        operand, values = operand.cast(pl.Float64), [float(v) for v in values]
     member = operand.is_in(values) if values else pl.lit(False)
     if has_null:
         member = operand.is_null() | member
