@@ -5,9 +5,11 @@ Call graph::
     evaluate(table, rules, group_by)
       prepare              row index, image row and QC group of every row (frame.py)
       _evaluate_rule       per rule: rows in scope → where → conditions → statuses
+        _evaluate_each       a for_each rule: once per listed column, combined
         _conditions          compile and run warn / fail / value
         verdicts.rows        slice and image rules: one verdict per row
         verdicts.units       mostly, group and dataset rules: one verdict per unit
+      _flagged_rows        rows the other rules flagged: fallback rules skip them
       result.build         qc_status / qc_issues per row, footer dicts, counts
 
 A rule that names a column the table lacks, or that polars cannot evaluate (a string
@@ -97,8 +99,26 @@ def _errored(rows: pl.LazyFrame, rule: Rule, ctx: Context, reason: str) -> pl.Da
     return frame.with_columns(pl.lit("error").alias(fr.STATUS))
 
 
-def _judged(work: pl.DataFrame, rule: Rule) -> tuple[pl.DataFrame, str | None]:
-    """The rows a rule judges, with ``STATUS``; and the reason when it could not run."""
+def _judged(
+    work: pl.DataFrame, rule: Rule, flagged: pl.Series | None = None
+) -> tuple[pl.DataFrame, str | None]:
+    """The rows a rule judges, with ``STATUS``; and the reason when it could not run.
+
+    ``flagged`` (the rows other rules flagged, for a ``fallback`` rule) get no status.
+    """
+    frame, reason = _judge(work, rule)
+    if flagged is not None and flagged.len():
+        keep = pl.col(fr.STATUS)
+        frame = frame.with_columns(
+            pl.when(pl.col(fr.ROW).is_in(flagged.implode()))
+            .then(None)
+            .otherwise(keep)
+            .alias(fr.STATUS)
+        )
+    return frame, reason
+
+
+def _judge(work: pl.DataFrame, rule: Rule) -> tuple[pl.DataFrame, str | None]:
     ctx = Context(_partition(rule, work.columns), rule.min_group)
     scope = pl.col("obs_level") >= 1 if rule.scope is Scope.SLICE else pl.col("obs_level") == 0
     missing = [c for c in rule.columns if c not in work.columns]
@@ -122,20 +142,55 @@ def _judged(work: pl.DataFrame, rule: Rule) -> tuple[pl.DataFrame, str | None]:
 
 
 def _evaluate_rule(
-    work: pl.DataFrame, rule: Rule, order: int, keep_pass: bool
+    work: pl.DataFrame,
+    rule: Rule,
+    order: int,
+    keep_pass: bool,
+    flagged: pl.Series | None = None,
 ) -> verdicts.RuleVerdicts:
+    if rule.for_each is not None:
+        return _evaluate_each(work, rule, order, keep_pass, flagged)
     missing = [c for c in rule.columns if c not in work.columns]
     if missing and rule.if_missing == "skip":
         names = ", ".join(repr(c) for c in missing)
         why = f"left out (if_missing: skip): column {names} not in the table"
         return verdicts.RuleVerdicts.skipped(rule, why)
-    frame, reason = _judged(work, rule)
+    frame, reason = _judged(work, rule, flagged)
     if reason is not None:
         log.warning("QC rule %r: not evaluated: %s", rule.id, reason)
     per_row = rule.scope in (Scope.SLICE, Scope.IMAGE) and rule.mostly is None
     if per_row:
         return verdicts.rows(frame, rule, order, reason, keep_pass)
     return verdicts.units(frame, rule, order, reason, keep_pass)
+
+
+def _evaluate_each(
+    work: pl.DataFrame, rule: Rule, order: int, keep_pass: bool, flagged: pl.Series | None
+) -> verdicts.RuleVerdicts:
+    """A ``for_each`` rule: each listed column judged in turn, one verdict set per row.
+
+    With ``if_missing: skip`` the columns the table lacks are left out; the rule is
+    skipped only when it lacks them all.
+    """
+    present = work.columns if rule.if_missing == "skip" else None
+    parts = [
+        _evaluate_rule(work, instance, order, keep_pass, flagged)
+        for instance in rule.instances(present)
+    ]
+    parts = [part for part in parts if part.skipped_reason is None]
+    if not parts:
+        names = ", ".join(repr(c) for c in rule.for_each or ())
+        why = f"left out (if_missing: skip): none of the columns {names} is in the table"
+        return verdicts.RuleVerdicts.skipped(rule, why)
+    return verdicts.combine(rule, parts)
+
+
+def _flagged_rows(outcomes: Iterable[verdicts.RuleVerdicts]) -> pl.Series:
+    """Rows that some rule judged warn or fail (an image also by its slices' verdicts)."""
+    bad = (verdicts.RANK["warn"], verdicts.RANK["fail"])
+    marks = [o.marks.filter(pl.col("rank").is_in(bad)) for o in outcomes if o.marks is not None]
+    rows = pl.concat([m.select("row") for m in marks]) if marks else pl.DataFrame({"row": []})
+    return rows["row"].cast(pl.Int64).unique()
 
 
 def evaluate(
@@ -164,7 +219,15 @@ def evaluate(
         SettingsError: ``group_by`` is not a column of the table.
     """
     work = fr.prepare(table, group_by)
-    outcomes = [
-        _evaluate_rule(work, rule, order, include_passing) for order, rule in enumerate(rules)
-    ]
-    return build(work, outcomes, group_by)
+    ordered = list(enumerate(rules))
+    outcomes = {
+        order: _evaluate_rule(work, rule, order, include_passing)
+        for order, rule in ordered
+        if not rule.fallback
+    }
+    if any(rule.fallback for rule in rules):
+        flagged = _flagged_rows(outcomes.values())
+        for order, rule in ordered:
+            if rule.fallback:
+                outcomes[order] = _evaluate_rule(work, rule, order, include_passing, flagged)
+    return build(work, [outcomes[order] for order in sorted(outcomes)], group_by)

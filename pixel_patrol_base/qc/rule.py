@@ -3,21 +3,24 @@
 A rule flags rows that are *bad*: ``warn`` and ``fail`` are conditions that are TRUE
 on a bad row (at least one is given; ``fail`` wins where both hold). ``value`` is the
 evidence shown in the results and messages; without it, the value is what the fail (or
-warn) condition tests (``robust_z(x) < -3.5`` shows ``robust_z(x)``). The full format is
-in ``docs/rules.md``. What does not belong here: reading YAML (``rulefile``) and
+warn) condition tests (``robust_z(x) < -3.5`` shows ``robust_z(x)``). A ``for_each``
+rule is one rule applied to several columns: its expressions read the placeholder
+column ``each``, and :meth:`Rule.instances` gives one concrete rule per listed column.
+A ``fallback`` rule judges only rows that no other rule flagged (warn or fail). The
+full format is in ``docs/rules.md``. What does not belong here: reading YAML (``rulefile``) and
 evaluating rules on a table (``engine``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from pixel_patrol_base.errors import ExpressionError, RulesFileError
-from pixel_patrol_base.qc.expr import Node, column_names, parse, subject
+from pixel_patrol_base.qc.expr import Node, column_names, parse, rename_column, subject
 from pixel_patrol_base.qc.expr.functions import DEFAULT_MIN_GROUP
 from pixel_patrol_base.qc.messages import Template, parse_template
 
@@ -47,12 +50,17 @@ KEYS = (
     "if_missing",
     "min_group",
     "within",
+    "for_each",
+    "fallback",
 )
 """Every key a rule may have."""
+EACH = "each"
+"""The placeholder column of a ``for_each`` rule's expressions."""
 UNIT_PLACEHOLDERS = ("id", "rule", "scope", "status", "value", "column", "group", "mostly")
 """Placeholders every message may use."""
 MOSTLY_PLACEHOLDERS = ("n", "n_bad")
 """Placeholders of rules with ``mostly`` (rows evaluated in the unit, rows not passing)."""
+_EACH_WORD = re.compile(rf"\b{EACH}\b")
 _ID = re.compile(r"[a-z][a-z0-9_]{0,47}\Z")
 
 Complain = Callable[[str | None, str], RulesFileError]
@@ -89,6 +97,8 @@ class Rule:
     if_missing: str = "error"
     min_group: int = DEFAULT_MIN_GROUP
     within: tuple[str, ...] | None = None
+    for_each: tuple[str, ...] | None = None
+    fallback: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """The raw fields the rule was built from (what ``override`` merges into)."""
 
@@ -116,7 +126,40 @@ class Rule:
                 names.update(dict.fromkeys(expr.columns))
         names.update(dict.fromkeys(self.within or ()))
         names.update(dict.fromkeys(self.message_columns))
+        if self.for_each is not None:
+            names.pop(EACH, None)
+            names.update(dict.fromkeys(self.for_each))
         return list(names)
+
+    def instances(self, present: Collection[str] | None = None) -> list[Rule]:
+        """The concrete rules of a ``for_each`` rule, one per column (``each`` renamed).
+
+        Args:
+            present: the table's columns; when given, columns it lacks are left out.
+
+        Returns:
+            ``[self]`` for a plain rule.
+        """
+        if self.for_each is None:
+            return [self]
+        names = [c for c in self.for_each if present is None or c in present]
+        return [self._instance(name) for name in names]
+
+    def _instance(self, column: str) -> Rule:
+        def renamed(expr: Expression | None) -> Expression | None:
+            if expr is None:
+                return None
+            text = _EACH_WORD.sub(column, expr.text)
+            return Expression(text, rename_column(expr.node, EACH, column))
+
+        return replace(
+            self,
+            where=renamed(self.where),
+            warn=renamed(self.warn),
+            fail=renamed(self.fail),
+            value=renamed(self.value),
+            for_each=None,
+        )
 
     @property
     def message_columns(self) -> list[str]:
@@ -177,6 +220,28 @@ def _within(fields: Mapping[str, Any], complain: Complain) -> tuple[str, ...] | 
     return tuple(raw)
 
 
+def _for_each(
+    fields: Mapping[str, Any], expressions: list[Expression | None], complain: Complain
+) -> tuple[str, ...] | None:
+    raw = fields.get("for_each")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+        raise complain("for_each", f"expected a list of column names, got {raw!r}")
+    if fields.get("mostly") is not None or fields.get("scope") in ("group", "dataset"):
+        raise complain("for_each", "expected scope image or slice, without mostly, with for_each")
+    if not any(EACH in e.columns for e in expressions if e is not None):
+        raise complain("for_each", f"the conditions must read the placeholder column {EACH!r}")
+    return tuple(raw)
+
+
+def _flag(fields: Mapping[str, Any], key: str, complain: Complain) -> bool:
+    raw = fields.get(key, False)
+    if not isinstance(raw, bool):
+        raise complain(key, f"expected true or false, got {raw!r}")
+    return raw
+
+
 def _message(
     fields: Mapping[str, Any], scope: Scope, mostly: bool, complain: Complain
 ) -> Template | None:
@@ -227,13 +292,15 @@ def build_rule(fields: Mapping[str, Any], complain: Complain) -> Rule:
     if not isinstance(description, str):
         raise complain("description", f"expected text, got {description!r}")
     mostly = _mostly(fields, scope, complain)
+    where = _expression(fields, "where", complain)
+    value = _expression(fields, "value", complain)
     return Rule(
         id=rule_id,
         scope=scope,
         warn=warn,
         fail=fail,
-        where=_expression(fields, "where", complain),
-        value=_expression(fields, "value", complain),
+        where=where,
+        value=value,
         mostly=mostly,
         message=_message(fields, scope, mostly is not None, complain),
         description=description,
@@ -241,5 +308,7 @@ def build_rule(fields: Mapping[str, Any], complain: Complain) -> Rule:
         if_missing=_choice(fields, "if_missing", IF_MISSING, complain),
         min_group=_min_group(fields, complain),
         within=_within(fields, complain),
+        for_each=_for_each(fields, [where, warn, fail, value], complain),
+        fallback=_flag(fields, "fallback", complain),
         fields=dict(fields),
     )

@@ -164,6 +164,37 @@ def rows(
     return RuleVerdicts(rule, results.drop(TARGET, "__qc_level"), pl.concat(marks), counts, reason)
 
 
+def combine(rule: Rule, parts: list[RuleVerdicts]) -> RuleVerdicts:
+    """One rule's verdicts from the verdicts of its ``for_each`` instances.
+
+    Results and marks are kept side by side (a row flagged on two columns has two
+    verdicts; its issue shows the worst one's message); the counts count each row once,
+    by its worst verdict over the columns.
+    """
+    results = [p.results for p in parts if p.results is not None]
+    marks = [p.marks for p in parts if p.marks is not None]
+    judged = max(sum(p.counts.values()) for p in parts)
+    worst = (
+        pl.concat(marks)
+        .filter(~pl.col("from_slice"))
+        .group_by("row")
+        .agg(pl.col("rank").max())["rank"]
+        if marks
+        else pl.Series("rank", [], pl.Int8)
+    )
+    bad = {status: int((worst == RANK[status]).sum()) for status in STATUSES[1:]}
+    counts = {"pass": 0, **bad, "skip": min(p.counts.get("skip", 0) for p in parts)}
+    counts["pass"] = max(0, judged - sum(counts.values()))
+    reasons = [p.reason for p in parts if p.reason is not None]
+    return RuleVerdicts(
+        rule,
+        pl.concat(results, how="vertical_relaxed") if results else None,
+        pl.concat(marks, how="vertical_relaxed") if marks else None,
+        {status: counts[status] for status in (*STATUSES, "skip")},
+        "; ".join(reasons) if reasons else None,
+    )
+
+
 def _unit_status(rule: Rule) -> tuple[pl.Expr, pl.Expr]:
     """The status and value of a unit from its counts of judged rows."""
     if rule.mostly is None:

@@ -110,17 +110,23 @@ def test_robust_z_matches_numpy_per_group() -> None:
     np.testing.assert_allclose(logs[:12], numpy_robust_z(np.log10(a)), rtol=1e-12)
 
 
-def test_robust_z_is_null_for_small_groups_and_zero_mad() -> None:
+def test_robust_z_is_null_for_small_groups_and_no_spread() -> None:
     frame = pl.DataFrame(
         {
-            "g": ["small"] * 7 + ["flat"] * 10 + ["ok"] * 8,
-            "x": [1.0, 2, 3, 4, 5, 6, 100] + [5.0] * 9 + [6.0] + [1.0, 2, 3, 4, 5, 6, 7, 8],
+            "g": ["small"] * 7 + ["flat"] * 10 + ["ok"] * 8 + ["same"] * 8,
+            "x": [1.0, 2, 3, 4, 5, 6, 100]
+            + [5.0] * 9
+            + [6.0]
+            + [1.0, 2, 3, 4, 5, 6, 7, 8]
+            + [3.0] * 8,
         }
     )
     got = values("robust_z(x)", frame, Context(("g",)))
     assert got[:7] == [None] * 7  # 7 images < min_group 8
-    assert got[7:17] == [None] * 10  # MAD = 0
-    np.testing.assert_allclose(got[17:], numpy_robust_z(np.arange(1.0, 9.0)))
+    # MAD = 0: (x - median) / (1.2533 * MeanAD), MeanAD = 0.1
+    np.testing.assert_allclose(got[7:17], [0.0] * 9 + [1 / (1.253314 * 0.1)])
+    assert got[25:] == [None] * 8  # no spread at all
+    np.testing.assert_allclose(got[17:25], numpy_robust_z(np.arange(1.0, 9.0)))
     assert values("robust_z(x)", frame, Context(("g",), min_group=7))[:7][-1] is not None
 
 

@@ -8,7 +8,16 @@ functions in :data:`.functions.FUNCTIONS` exist.
 
 from pixel_patrol_base.qc.expr.compiler import compile_node
 from pixel_patrol_base.qc.expr.functions import FUNCTIONS, Context
-from pixel_patrol_base.qc.expr.nodes import Node, column_names, subject
+from pixel_patrol_base.qc.expr.nodes import Node, column_names, rename_column, subject
 from pixel_patrol_base.qc.expr.parser import parse
 
-__all__ = ["FUNCTIONS", "Context", "Node", "column_names", "compile_node", "parse", "subject"]
+__all__ = [
+    "FUNCTIONS",
+    "Context",
+    "Node",
+    "column_names",
+    "compile_node",
+    "parse",
+    "rename_column",
+    "subject",
+]

@@ -9,9 +9,13 @@ image rows of one QC group; see ``docs/rules.md``). Every row gets the result fo
 own set, so they can be mixed freely with row values:
 
 * ``robust_z(x)``: modified z-score 0.6745·(x − median)/MAD (Iglewicz and Hoaglin),
-  MAD = median |x − median|; null when the set has fewer than ``min_group`` non-null
-  values (default 8) or when MAD = 0 (more than half the values are equal, so no
-  spread can be measured).
+  MAD = median |x − median|. When MAD = 0 (more than half the values are equal) it
+  falls back to (x − median)/(1.2533·MeanAD), MeanAD = mean |x − median|, as Iglewicz
+  and Hoaglin advise. ``robust_z(x, floor)`` uses max(MAD, floor) (and max(1.2533·MeanAD
+  / 1.4826, floor) in the fallback): a spread of at least ``floor``, in x's units, so
+  that a tight group (values quantised to steps, identical settings) does not turn a
+  tiny difference into a huge z. Null when the set has fewer than ``min_group``
+  non-null values (default 8), or when no spread can be measured at all.
 * ``rel_diff_from_median(x)``: |x − median| / |median|; null when the median is 0.
 * ``mode(x)``: the most frequent non-null value (ties go to the smallest);
   ``differs_from_mode(x)`` is ``x != mode(x)``, null where x is null or where two or
@@ -33,6 +37,8 @@ import polars as pl
 
 MODIFIED_Z = 0.6745
 """Scale of the modified z-score: 0.6745 = Φ⁻¹(0.75), so that z ≈ a standard score."""
+MEAN_AD_AS_MAD = 1.253314 * MODIFIED_Z
+"""MeanAD → MAD equivalent: 1.2533·MeanAD estimates σ as 1.4826·MAD does (1/0.6745)."""
 DEFAULT_MIN_GROUP = 8
 """Fewest non-null values in a comparison set for ``robust_z`` to give a value."""
 
@@ -100,9 +106,14 @@ def _extreme(name: str) -> Impl:
 def _robust_z(args: list[pl.Expr], ctx: Context) -> pl.Expr:
     x = _float(args[0])
     median = ctx.over(x.median())
-    mad = ctx.over((x - median).abs().median())
+    deviation = (x - median).abs()
+    mad = ctx.over(deviation.median())
+    # Iglewicz & Hoaglin: with MAD = 0, 1.2533·MeanAD takes the place of 1.4826·MAD
+    spread = pl.when(mad > 0).then(mad).otherwise(ctx.over(deviation.mean()) * MEAN_AD_AS_MAD)
+    if len(args) > 1:
+        spread = pl.max_horizontal(spread, _float(args[1]))
     enough = ctx.over(x.count()) >= ctx.min_group
-    return pl.when(enough & (mad > 0)).then(MODIFIED_Z * (x - median) / mad).otherwise(None)
+    return pl.when(enough & (spread > 0)).then(MODIFIED_Z * (x - median) / spread).otherwise(None)
 
 
 def _rel_diff(args: list[pl.Expr], ctx: Context) -> pl.Expr:
@@ -130,7 +141,7 @@ FUNCTIONS: dict[str, Signature] = {
     "min": Signature(1, _MANY, _extreme("min")),
     "max": Signature(1, _MANY, _extreme("max")),
     "len": Signature(1, 1, lambda a, c: a[0].list.len()),
-    "robust_z": Signature(1, 1, _robust_z),
+    "robust_z": Signature(1, 2, _robust_z),
     "rel_diff_from_median": Signature(1, 1, _rel_diff),
     "mode": Signature(1, 1, _mode),
     "differs_from_mode": Signature(1, 1, _differs),

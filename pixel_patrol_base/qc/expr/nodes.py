@@ -9,7 +9,8 @@ belong here: reading text (``lexer``/``parser``) and building polars expressions
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 LiteralValue = int | float | str | bool | None
 
@@ -115,6 +116,26 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(children(current)))
+
+
+def rename_column(node: Node, old: str, new: str) -> Node:
+    """A copy of the tree with every column ``old`` read as ``new`` (``for_each`` rules)."""
+    if isinstance(node, Column):
+        return Column(new, node.pos) if node.name == old else node
+    changes: dict[str, Any] = {}
+    for item in fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, tuple):
+            changes[item.name] = tuple(
+                rename_column(v, old, new) if _is_node(v) else v for v in value
+            )
+        elif _is_node(value):
+            changes[item.name] = rename_column(value, old, new)
+    return replace(node, **changes) if changes else node
+
+
+def _is_node(value: object) -> bool:
+    return isinstance(value, Literal | Column | Unary | Binary | InRange | InSet | IsNull | Call)
 
 
 def column_names(node: Node) -> list[str]:
