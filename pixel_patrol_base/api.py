@@ -16,6 +16,7 @@ The keyword arguments of ``process_files`` are the settings declared in
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import time
@@ -23,11 +24,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pixel_patrol_base.errors import PathError
+from pixel_patrol_base.errors import NotAReportError, OutputError, PathError
 from pixel_patrol_base.pipeline.run import layout
 from pixel_patrol_base.project import (
     Project,
-    check_output_writable,
+    check_project,
     new_project,
     relative_path,
 )
@@ -41,6 +42,8 @@ from pixel_patrol_base.settings import (
     ProgressCallback,
     resolve_settings,
 )
+from pixel_patrol_base.settings.checks import no_match_warning
+from pixel_patrol_base.settings.paths import path_value
 
 if TYPE_CHECKING:
     import polars as pl
@@ -100,14 +103,34 @@ def add_paths(project: Project, paths: str | Path | Iterable[str | Path]) -> Pro
         The same project, updated.
 
     Raises:
-        PathError: for a path that is missing, a file, or outside ``base_dir``.
+        NotAProjectError: when ``project`` is not a :class:`Project`.
+        PathError: for a path that is missing, a file, or outside ``base_dir``, and for
+            ``paths`` that are neither a path nor a collection of paths (``None``).
     """
-    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    check_project(project)
+    items = _path_items(paths)
     relative = [relative_path(project, p) for p in items]
     for rel in relative:
         if rel not in project.paths:
             project.paths.append(rel)
     return project
+
+
+def _path_items(paths: object) -> list[str | Path]:
+    """The paths given to :func:`add_paths`: one path, or each of a collection."""
+    if isinstance(paths, str | os.PathLike):
+        return [paths]  # type: ignore[list-item]  # any os.PathLike; relative_path checks it
+    if isinstance(paths, bytes | Mapping) or not isinstance(paths, Iterable):
+        raise PathError(
+            f"paths must be a folder or a list of folders (str or pathlib.Path), got {paths!r}"
+        )
+    items: list[str | Path] = list(paths)
+    for item in items:
+        if isinstance(item, bytes) or not isinstance(item, str | os.PathLike):
+            raise PathError(
+                f"paths holds {item!r} ({type(item).__name__}); pass folders as str or pathlib.Path"
+            )
+    return items
 
 
 def delete_path(project: Project, path: str | Path) -> Project:
@@ -117,9 +140,11 @@ def delete_path(project: Project, path: str | Path) -> Project:
         The same project, updated.
 
     Raises:
+        NotAProjectError: when ``project`` is not a :class:`Project`.
         PathError: when the path was not added.
     """
-    candidate = Path(path).expanduser()
+    check_project(project)
+    candidate = path_value(path, "path", PathError)
     absolute = candidate if candidate.is_absolute() else project.base_dir / candidate
     try:
         rel = absolute.resolve().relative_to(project.base_dir).as_posix()
@@ -148,13 +173,17 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
     """The last run's summary when its config, QC rules, files and output are unchanged.
 
     The rules are compared by the digest of their effective content, so an edited rules
-    file at the same path is not taken for unchanged.
+    file at the same path is not taken for unchanged. The report must be the one the
+    last run wrote (its digest) and pass its own checksums, else it is rebuilt from the
+    chunks; temp files of a merge that was killed are removed.
     """
     from dataclasses import replace
 
+    from pixel_patrol_base.pipeline.merge.combine import remove_stale_temp_files
     from pixel_patrol_base.pipeline.plan.planner import make_plan
     from pixel_patrol_base.pipeline.run.config import config_fingerprint
     from pixel_patrol_base.pipeline.run.records import RunSummary
+    from pixel_patrol_base.table.integrity import intact
 
     workdir = config.workdir
     try:
@@ -174,12 +203,15 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
         layout.chunk_file(workdir, sid).exists() for sid in plan.shard_ids
     ):
         return None
+    if not intact(config.output, last.report_digest):  # corrupt: rebuilt from the chunks
+        return None
+    remove_stale_temp_files(config.output)
     return replace(last, shards_processed=0, shards_reused=len(plan.shard_ids))
 
 
 def _clear_workdir(workdir: Path) -> None:
     for child in workdir.iterdir():
-        if child.name == layout.LOCK:
+        if child.name in (layout.LOCK, layout.MARKER):  # still held, still ours
             continue
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)
@@ -207,9 +239,11 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
     profile: str | Path = DEFAULT_PROFILE,
     scheduler: str | None = None,
     clean: bool = False,
+    force: bool = False,
     thumbnail_size: int = DEFAULT_THUMBNAIL_SIZE,
     qc_group_by: str | None = None,
     expectations: str | Path | None = None,
+    follow_external_links: bool = False,
 ) -> Project:
     """Process the project's files and write its report.
 
@@ -223,8 +257,9 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             until the plan knows it. Called at least once a second while work runs.
         processors_included: Processor ids to run (default: all installed).
         processors_excluded: Processor ids to leave out.
-        selected_file_extensions: Extensions to process, e.g. ``{"tif", "nd2"}``, or
-            ``"all"`` (with a loader: every extension it reads).
+        selected_file_extensions: Extensions to process, e.g. ``{"tif", "nd2"}`` or
+            ``"tif,nd2"``, or ``"all"`` (with a loader: every extension it reads). A run
+            whose extensions match no file warns in ``last_run["warnings"]``.
         max_workers: Parallel jobs on this machine (default: all CPUs).
         mb_per_task: Budget in MiB of one task; larger images go block by block.
         max_images_per_task: Most files per shard (per job).
@@ -241,6 +276,9 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             ``distributed.Client``, if any. It must accept connections within 5 s, else
             :class:`~pixel_patrol_base.errors.SchedulerUnreachableError` is raised.
         clean: Drop the workdir (shards, chunks, state) first and start fresh.
+        force: Replace an existing PixelPatrol report of another dataset (another
+            ``base_dir``) at the output path. A file that is not a PixelPatrol report is
+            never replaced.
         thumbnail_size: Longest side of thumbnails in pixels.
         qc_group_by: Column whose values form the QC groups (group rules, outliers and
             consistency checks compare within a group). Default: ``imported_path_short``
@@ -248,20 +286,28 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             else one group. Changing it reruns only the QC (no shard).
         expectations: A QC rules file (YAML, ``docs/rules.md``) judged with the built-in
             rules; read and checked before any work. Editing it reruns only the QC.
+        follow_external_links: Follow symlinks whose target lies outside ``base_dir``.
+            By default each one is skipped with a warning (``last_run["warnings"]``) and
+            counted (``last_run["skipped"]``, the footer's ``counts["skipped"]``).
 
     Returns:
         The project, with ``last_run`` holding the run summary (``qc``: the QC counts,
         ``qc_summary``: the ``QC: ...`` text).
 
     Raises:
+        NotAProjectError: when ``project`` is not a :class:`Project` (e.g. ``None``).
         InvalidInputError: (a subclass) for any invalid setting, before work starts.
         RulesFileError: when ``expectations`` is missing or malformed, before work starts.
+        OutputExistsError: when the output, the workdir or ``log_file`` holds something
+            that is not PixelPatrol's to replace (an image, a folder of the user's, another
+            dataset's report without ``force``), before work starts.
         RunLockedError: when another run is writing the same output.
         WorkflowError: when the workflow failed (the message points to the log).
         ReportValidationError: when the merged rows violate the column catalog.
     """
     # First statement: the keyword arguments, i.e. every declared setting, by name.
     given = {name: value for name, value in locals().items() if name != "project"}
+    check_project(project)
     from dataclasses import replace
 
     from pixel_patrol_base.pipeline.run.config import (
@@ -271,6 +317,7 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
         write_config,
     )
     from pixel_patrol_base.pipeline.run.lock import RunLock
+    from pixel_patrol_base.pipeline.run.outputs import prepare_outputs
     from pixel_patrol_base.pipeline.run.runner import run_workflow
 
     started = time.perf_counter()
@@ -281,9 +328,7 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
         from pixel_patrol_base.pipeline.run.scheduler import check_scheduler
 
         check_scheduler(settings.scheduler)
-    check_output_writable(project.output_path)
-    if settings.log_file is not None:
-        check_output_writable(settings.log_file)
+    prepare_outputs(project, settings.log_file, force=settings["force"])  # inputs are sacred
     config = build_config(project, settings)
     plugin_versions(config)  # imports every configured plugin: a broken one fails now
     run = RunConfig.from_mapping(config)
@@ -306,24 +351,58 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             )
         elif callback is not None:
             callback(summary.files_found, summary.files_found)
+    warning = no_match_warning(
+        settings["selected_file_extensions"], summary.files_found, summary.skipped_by_extension
+    )
+    if warning is not None and warning not in summary.warnings:
+        summary = replace(summary, warnings=[*summary.warnings, warning])
     summary = replace(summary, seconds=round(time.perf_counter() - started, 3))
     project.last_run = summary.as_dict()
     log.info("processed %s: %s", project.name, project.last_run)
     return project
 
 
-def load(src: str | Path) -> tuple[pl.DataFrame, ProjectMetadata]:
+def load(src: str | Path, *, verify: bool = False) -> tuple[pl.DataFrame, ProjectMetadata]:
     """Load a saved report.
+
+    Args:
+        src: The report ``.parquet``.
+        verify: First check every column chunk against the checksums the merge wrote
+            into the footer (reads the file once more; ``pixel-patrol verify`` does the
+            same).
 
     Returns:
         The table as a Polars DataFrame and its project metadata.
 
     Raises:
         NotAReportError: when ``src`` is missing, not Parquet, or not a PixelPatrol table.
+        ReportCorruptError: with ``verify``, when the report's bytes differ from its
+            checksums, or it carries none (written before they existed); a subclass of
+            ``NotAReportError``.
     """
     from pixel_patrol_base.table.footer import load_report
 
-    return load_report(src)
+    path = path_value(src, "src", NotAReportError)
+    if verify:
+        from pixel_patrol_base.table.integrity import verify as verify_report
+
+        verify_report(path)
+    return load_report(path)
+
+
+def _report_source(source: object) -> Project | Path:
+    """A project as is, anything else checked as the path of a report.
+
+    Raises:
+        NotAReportError: when ``source`` is neither a project nor a path (``None``).
+    """
+    if isinstance(source, Project):
+        return source
+    if not isinstance(source, str | os.PathLike):
+        raise NotAReportError(
+            f"source must be a Project or the path of a report .parquet, got {source!r}"
+        )
+    return path_value(source, "source", NotAReportError)
 
 
 def check(
@@ -363,8 +442,37 @@ def check(
     from pixel_patrol_base.viewing.options import report_path
 
     rules = load_rules(expectations)
-    result = assess_report(report_path(source), rules, qc_group_by, include_passing=include_passing)
+    result = assess_report(
+        report_path(_report_source(source)), rules, qc_group_by, include_passing=include_passing
+    )
     return result.results
+
+
+def duplicates(source: Project | str | Path) -> pl.DataFrame:
+    """The duplicate images and planes of a report, found when it was merged.
+
+    Reads only the report. Exact sets share a ``content_hash`` (the same pixels, whatever
+    the file format); near sets have pHashes within 6 of 64 bits and signatures that
+    correlate at 0.95 or more; plane sets are planes of one stack that repeat another
+    plane, or differ from the previous one by less than their noise allows.
+
+    Args:
+        source: A processed :class:`Project` or the path of a report ``.parquet``.
+
+    Returns:
+        One row per set: ``set`` (its id, as in the ``duplicate_set`` column), ``kind``
+        (exact, near or plane), ``size``, ``paths``, ``child_ids`` and ``planes`` (the
+        members, in order), ``distance`` (largest pHash Hamming distance between members)
+        and ``correlation`` (smallest signature correlation; null for exact sets).
+
+    Raises:
+        NotAReportError: when ``source`` is missing or not a PixelPatrol report, or a
+            project not processed yet.
+    """
+    from pixel_patrol_base.duplicates.listing import duplicate_sets
+    from pixel_patrol_base.viewing.options import report_path
+
+    return duplicate_sets(report_path(_report_source(source)))
 
 
 def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
@@ -381,7 +489,10 @@ def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
     """Open a report in the interactive viewer (Streamlit over DuckDB) and block.
 
     Every argument is checked before anything starts. The viewer listens on 127.0.0.1
-    only and runs until interrupted (Ctrl+C).
+    only and runs until interrupted: Ctrl+C, SIGINT (also Jupyter's "interrupt") or
+    SIGTERM stop the Streamlit process and raise KeyboardInterrupt. It logs to a fresh
+    file in the temporary folder (named in the log at INFO); the browser never shows a
+    traceback.
 
     Args:
         source: A processed :class:`Project` or the path of a report ``.parquet``.
@@ -390,9 +501,12 @@ def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
         group_col: Initial group column (default: ``imported_path_short`` when several
             paths were imported, else a sensible one).
         filter_by: ``{"col": {"op": "eq"|"in"|"gt"|"lt"|"ge"|"le"|"contains"|
-            "not_contains", "value": ...}}``; ``in`` takes a list or ``"tif,nd2"``.
+            "not_contains", "value": ...}}``; ``in`` takes a list or ``"tif,nd2"``, the
+            others one value, which must fit the column's type (a number for a numeric
+            column, a timestamp text for a date column...).
         dimensions: Axis letter -> index, e.g. ``{"z": "0", "t": "0"}``.
-        widgets_excluded: Widget ids to hide (``pixel-patrol view --list-widgets``).
+        widgets_excluded: Widget ids to hide (``pixel-patrol view --list-widgets``); a
+            string is one comma-separated list.
         is_show_significance: Show pairwise Mann-Whitney U brackets on violin plots.
         palette: Colour palette of the groups.
 
@@ -400,7 +514,8 @@ def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
         NotAReportError: when ``source`` is missing, not Parquet or not a PixelPatrol
             table (the missing columns are named), or a project not processed yet.
         ViewOptionError: for an unknown group column, filter column or operator, bad
-            dimension, unknown widget id or palette.
+            dimension, unknown widget id or palette; ``FilterValueError`` (a subclass)
+            for a filter value that does not fit its operator or column type.
         PortInUseError: when ``port`` is already taken.
         ViewerStartError: when Streamlit fails to start.
     """
@@ -410,7 +525,7 @@ def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
     options = ViewOptions(
         group_col, filter_by, dimensions, widgets_excluded, is_show_significance, palette
     )
-    run_view(source, options, port=port, open_browser=open_browser)
+    run_view(_report_source(source), options, port=port, open_browser=open_browser)
 
 
 def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
@@ -430,8 +545,12 @@ def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
         ViewerAssetsMissingError: when the assets were not built (``make viewer-assets``).
         NotAReportError: when ``data`` is not a PixelPatrol report.
         EmbeddedDataTooLargeError: when ``data`` is too large for a single file.
+        OutputExistsError: when ``output`` exists and is not a PixelPatrol viewer (a
+            page, or a site folder), so it is not replaced.
         OutputError: when ``output`` cannot be written.
     """
     from pixel_patrol_base.viewing.static import build_viewer as write_viewer
 
-    return write_viewer(output, data=data)
+    target = path_value(output, "output", OutputError)
+    report = None if data is None else path_value(data, "data", NotAReportError)
+    return write_viewer(target, data=report)

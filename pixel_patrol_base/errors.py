@@ -20,6 +20,10 @@ class ProjectNameError(InvalidInputError):
     """The project name is empty or unusable."""
 
 
+class NotAProjectError(InvalidInputError):
+    """A function that takes a project was given something else (``None``, a path)."""
+
+
 class BaseDirError(InvalidInputError):
     """The base directory is missing or not a directory."""
 
@@ -48,6 +52,11 @@ class OutputError(InvalidInputError):
     """The output location cannot be created or written."""
 
 
+class OutputExistsError(OutputError):
+    """An output path (report, workdir, log file, viewer file) holds something that is not
+    PixelPatrol's to replace, e.g. an image, or another dataset's report without ``force``."""
+
+
 class RunLockedError(PixelPatrolError):
     """Another run is producing the same output right now."""
 
@@ -62,6 +71,11 @@ class ReportValidationError(PixelPatrolError):
 
 class NotAReportError(InvalidInputError):
     """A file given as a report is missing, not Parquet, or not a PixelPatrol table."""
+
+
+class ReportCorruptError(NotAReportError):
+    """A report's bytes differ from the checksums in its footer, or it carries none
+    (``api.load(verify=True)``, ``pixel-patrol verify``); rerun to rebuild it."""
 
 
 class ImageLoadError(PixelPatrolError):
@@ -129,3 +143,7 @@ class ExpressionError(InvalidInputError):
 
 class RulesFileError(InvalidInputError):
     """A QC rules file is malformed; the first line names the file, the line and the fault."""
+
+
+class FilterValueError(ViewOptionError):
+    """A viewer filter's value does not fit its operator or its column's type."""

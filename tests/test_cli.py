@@ -50,6 +50,7 @@ PROCESS_OPTIONS = [
     "--profile",
     "--scheduler",
     "--clean",
+    "--force",
 ]
 CORE_COLUMNS = [
     "path",

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pixel_patrol_base.cli.common import EXIT_FAILED, EXIT_OK, PROG
+from pixel_patrol_base.cli.common import EXIT_FAILED, EXIT_OK, PROG, finite_or_none
 
 if TYPE_CHECKING:
     from pixel_patrol_base.qc import QcResult
@@ -93,11 +92,6 @@ def _table(result: QcResult) -> str:
     return "\n".join(text)
 
 
-def _finite(value: Any) -> Any:
-    """``None`` for NaN and infinities (JSON has no such numbers), else ``value``."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 def _json(result: QcResult, report: str, status: int) -> str:
     from pixel_patrol_base.qc import summary_counts, summary_text
 
@@ -110,7 +104,8 @@ def _json(result: QcResult, report: str, status: int) -> str:
         "not_evaluated": result.not_evaluated,
         "group_by": result.group_by,
         "results": [
-            {k: _finite(v) for k, v in row.items()} for row in result.results.iter_rows(named=True)
+            {k: finite_or_none(v) for k, v in row.items()}
+            for row in result.results.iter_rows(named=True)
         ],
     }
     return json.dumps(payload, default=str, allow_nan=False, indent=1)

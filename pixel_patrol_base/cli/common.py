@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
+from typing import Any
 
 PROG = "pixel-patrol"
 EXIT_OK = 0
@@ -13,3 +15,8 @@ EXIT_INTERRUPTED = 130
 
 Handler = Callable[[argparse.Namespace], int]
 """A subcommand's handler: the parsed arguments in, the exit status out."""
+
+
+def finite_or_none(value: Any) -> Any:
+    """``None`` for NaN and infinities (JSON has no such numbers), else ``value``."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -8,7 +8,9 @@ Call graph::
       └─ args.handler(args)            one handler per subcommand
            ├─ process      -> cli.process.run_process   (api.process_files + ProgressBar)
            ├─ check        -> cli.check                 (QC rules on a report; data CI)
+           ├─ duplicates   -> cli.duplicates            (duplicate sets of a report)
            ├─ schema       -> cli.schema                (the column catalog)
+           ├─ verify       -> cli.verify                (a report against its checksums)
            ├─ view         -> cli.view                  (api.view)
            └─ build-viewer -> cli.build_viewer          (api.build_viewer)
 
@@ -39,8 +41,10 @@ from pixel_patrol_base.cli.common import (
     PROG,
     Handler,
 )
+from pixel_patrol_base.cli.duplicates import add_duplicates_parser
 from pixel_patrol_base.cli.process import add_process_parser, option_names
 from pixel_patrol_base.cli.schema import add_schema_parser
+from pixel_patrol_base.cli.verify import add_verify_parser
 from pixel_patrol_base.cli.view import add_view_parser
 from pixel_patrol_base.errors import InvalidInputError, PixelPatrolError
 
@@ -61,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_process_parser(subparsers)
     add_check_parser(subparsers)
+    add_duplicates_parser(subparsers)
     add_schema_parser(subparsers)
+    add_verify_parser(subparsers)
     add_view_parser(subparsers)
     add_build_viewer_parser(subparsers)
     for subparser in subparsers.choices.values():  # -v also after the subcommand

@@ -128,6 +128,10 @@ def summary_line(summary: Mapping[str, Any]) -> str:
         ordered = sorted(skipped.items(), key=lambda kv: (-kv[1], kv[0]))
         parts = ", ".join(f"{n} {ext or '(no extension)'}" for ext, n in ordered)
         line += f"; skipped by extension: {parts}"
+    left_out: Mapping[str, int] = summary.get("skipped") or {}
+    if left_out:  # per discovery reason (broken_link, external_link, ...)
+        parts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in left_out.items())
+        line += f"; WARNING: skipped {parts} (see the warnings above)"
     if failed:
         line += f"; WARNING: {failed} failed to load, see the load_error column of the report"
     qc = summary.get("qc_summary")

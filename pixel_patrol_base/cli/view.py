@@ -22,7 +22,8 @@ def add_view_parser(subparsers: Any) -> None:
         "view",
         help="explore a .parquet report in the interactive viewer (Streamlit + DuckDB)",
         description="Start the interactive viewer on 127.0.0.1 for REPORT and block until "
-        "Ctrl+C. Every option is checked before the viewer starts.",
+        "Ctrl+C, SIGINT or SIGTERM, which stop it. Every option is checked before the viewer "
+        "starts. The viewer logs to a fresh file in the temporary folder, named when it starts.",
     )
     parser.add_argument("report", metavar="PARQUET", nargs="?", help="the report to view")
     parser.add_argument(
@@ -106,8 +107,10 @@ def run_view(args: argparse.Namespace) -> int:
         raise ViewOptionError(
             "no report given; pass PARQUET, e.g. pixel-patrol view report.parquet"
         )
+    from dataclasses import replace
+
     from pixel_patrol_base.viewing.options import ViewOptions
-    from pixel_patrol_base.viewing.serve import prepare_view, run_viewer
+    from pixel_patrol_base.viewing.serve import new_log_file, prepare_view, run_viewer
 
     excluded = [
         item.strip()
@@ -124,9 +127,13 @@ def run_view(args: argparse.Namespace) -> int:
         palette=args.palette,
     )
     launch = prepare_view(args.report, options, port=args.port)
+    launch = replace(launch, log_file=new_log_file())
 
     def ready(url: str) -> None:
-        print(f"pixel-patrol: viewer running at {url} (Ctrl+C to stop)", flush=True)
+        print(
+            f"pixel-patrol: viewer running at {url} (Ctrl+C to stop); log: {launch.log_file}",
+            flush=True,
+        )
 
     run_viewer(launch, open_browser=not args.no_browser, on_ready=ready)
     return 0

@@ -12,6 +12,8 @@ Modules:
     stencil: moments of kernel sums, the centre crop, its FFT (shared through the tile
         cache) and the spectral slope, shared by the per-plane processors.
     focus: the noise-floor-corrected band ratio of ``raster-qc``'s ``focus_score``.
+    perceptual: the pHash and signature of a plane's block means (``raster-hash``), and
+        the Hamming distance and signature correlation that compare them.
     engine: :func:`~pixel_patrol_base.imaging.engine.process_image`, the entry point.
 
 Nothing here knows about files, loaders or the Snakemake pipeline.

@@ -23,7 +23,8 @@ from pixel_patrol_base.pipeline.run.records import JobError
 
 @contextmanager
 def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
-    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    # backslashreplace: a message naming a file whose name is not UTF-8 is logged, not lost
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8", errors="backslashreplace")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("pixel_patrol_base")
     root.addHandler(handler)
@@ -44,10 +45,12 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
 def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
     """Rule ``plan``: discover and shard, write shard files and ``plan/plan.json``."""
     from pixel_patrol_base.pipeline.plan.planner import make_plan, write_plan
+    from pixel_patrol_base.pipeline.run.outputs import refuse_foreign_output
 
     run = RunConfig.from_mapping(config)
     with _job(log_path, run.workdir, "plan"):
         layout.error_file(run.workdir).unlink(missing_ok=True)
+        refuse_foreign_output(run.output)  # by-hand runs too: never write over an input
         write_plan(make_plan(run), run.workdir)
 
 

@@ -14,6 +14,8 @@ in :mod:`pixel_patrol_base.imaging.engine`.
 * ``raster-compression`` (:mod:`.compression`): blocking and ringing artefacts per plane.
 * ``raster-qc`` (:mod:`.qc_metrics`): background, noise σ, SNR, signal fraction, focus,
   clipping against the declared bit depth and bit usage per plane (gain/offset-robust).
+* ``raster-hash`` (:mod:`.hashes`): content hash, plane hashes, perceptual hash, signature
+  and the noise distance to the previous plane, for the duplicate search.
 
 :mod:`._planes` holds what the per-plane processors share.
 """

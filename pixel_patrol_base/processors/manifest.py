@@ -12,7 +12,7 @@ This module imports only the catalog's declarations and the metadata type.
 from __future__ import annotations
 
 from pixel_patrol_base.plugins.metadata import ProcessorMetadata
-from pixel_patrol_base.table.catalog import Aggregation, Column, Levels
+from pixel_patrol_base.table.catalog import COUNT, FRACTION, Aggregation, Bounds, Column, Levels
 
 _PER_PLANE = (
     " Computed per 2D plane (null for planes under 3×3) and aggregated as the mean "
@@ -31,6 +31,7 @@ BASIC_COLUMNS: tuple[Column, ...] = (
         "pixel. Aggregates as the min of the slices' minima.",
         producer=_BASIC_ID,
         aggregation=Aggregation.MIN,
+        not_above="mean_intensity",
     ),
     Column(
         "max_intensity",
@@ -48,6 +49,7 @@ BASIC_COLUMNS: tuple[Column, ...] = (
         "the mean of all the row's finite pixels.",
         producer=_BASIC_ID,
         aggregation=Aggregation.MEAN,
+        not_above="max_intensity",
     ),
     Column(
         "std_intensity",
@@ -58,6 +60,7 @@ BASIC_COLUMNS: tuple[Column, ...] = (
         "the row's finite pixels.",
         producer=_BASIC_ID,
         aggregation=Aggregation.POOLED_STD,
+        bounds=COUNT,
     ),
     Column(
         "finite_pixel_count",
@@ -66,6 +69,7 @@ BASIC_COLUMNS: tuple[Column, ...] = (
         "of every intensity statistic. Aggregates as a sum.",
         producer=_BASIC_ID,
         aggregation=Aggregation.SUM,
+        bounds=COUNT,
     ),
     Column(
         "nan_fraction",
@@ -74,6 +78,7 @@ BASIC_COLUMNS: tuple[Column, ...] = (
         "num_pixels; 0 for integer images. Aggregates as the mean weighted by num_pixels.",
         producer=_BASIC_ID,
         aggregation=Aggregation.MEAN,
+        bounds=FRACTION,
     ),
 )
 
@@ -102,6 +107,7 @@ HISTOGRAM_COLUMNS: tuple[Column, ...] = (
         "centre, so a pixel within 1/32 of a slice bin of an edge may land one bin off.",
         producer=_HISTOGRAM_ID,
         aggregation=Aggregation.HISTOGRAM,
+        bounds=COUNT,
     ),
     Column(
         "histogram_min",
@@ -109,6 +115,7 @@ HISTOGRAM_COLUMNS: tuple[Column, ...] = (
         "Lower edge of bin 0: the row's finite minimum, or lo for one-level integer bins.",
         producer=_HISTOGRAM_ID,
         aggregation=Aggregation.MIN,
+        not_above="histogram_max",
     ),
     Column(
         "histogram_max",
@@ -124,6 +131,7 @@ HISTOGRAM_COLUMNS: tuple[Column, ...] = (
         "Number of non-finite values (NaN or ±inf) left out of histogram_counts.",
         producer=_HISTOGRAM_ID,
         aggregation=Aggregation.SUM,
+        bounds=COUNT,
     ),
 )
 
@@ -157,6 +165,7 @@ THUMBNAIL_COLUMNS: tuple[Column, ...] = (
         "together): the value shown black. 0 for 8-bit RGB, which is drawn as stored.",
         producer=_THUMBNAIL_ID,
         levels=Levels.IMAGE,
+        not_above="thumbnail_norm_max",
     ),
     Column(
         "thumbnail_norm_max",
@@ -218,8 +227,22 @@ _QUALITY_SPECS = (
         "Fraction of the plane's pixels equal to the dtype's minimum (null for floats).",
     ),
 )
+_QUALITY_BOUNDS = {
+    "laplacian_variance": COUNT,
+    "mscn_variance": COUNT,
+    "texture_heterogeneity": COUNT,
+    "bright_clipping_fraction": FRACTION,
+    "dark_clipping_fraction": FRACTION,
+}
 QUALITY_COLUMNS: tuple[Column, ...] = tuple(
-    Column(name, "float64", text + _PER_PLANE, producer=_QUALITY_ID, aggregation=Aggregation.MEAN)
+    Column(
+        name,
+        "float64",
+        text + _PER_PLANE,
+        producer=_QUALITY_ID,
+        aggregation=Aggregation.MEAN,
+        bounds=_QUALITY_BOUNDS.get(name),
+    )
     for name, text in _QUALITY_SPECS
 )
 
@@ -246,6 +269,7 @@ COMPRESSION_COLUMNS: tuple[Column, ...] = (
         "blocking." + _PER_PLANE,
         producer=_COMPRESSION_ID,
         aggregation=Aggregation.MEAN,
+        bounds=COUNT,
     ),
     Column(
         "ringing_index",
@@ -257,6 +281,7 @@ COMPRESSION_COLUMNS: tuple[Column, ...] = (
         "a strong edge. Null when either set is empty or the divisor is 0." + _PER_PLANE,
         producer=_COMPRESSION_ID,
         aggregation=Aggregation.MEAN,
+        bounds=COUNT,
     ),
 )
 
@@ -335,9 +360,24 @@ _QC_FLOAT_SPECS = (
         "level the declared bit depth does not reveal.",
     ),
 )
+_QC_BOUNDS = {
+    "noise_sigma": COUNT,
+    "signal_fraction": FRACTION,
+    "focus_score": Bounds(-6, 0),
+    "saturated_fraction": FRACTION,
+    "black_clipped_fraction": FRACTION,
+    "max_plateau_fraction": FRACTION,
+}
 QC_COLUMNS: tuple[Column, ...] = (
     *(
-        Column(name, "float64", text + _QC_PER_PLANE, producer=_QC_ID, aggregation=Aggregation.MEAN)
+        Column(
+            name,
+            "float64",
+            text + _QC_PER_PLANE,
+            producer=_QC_ID,
+            aggregation=Aggregation.MEAN,
+            bounds=_QC_BOUNDS.get(name),
+        )
         for name, text in _QC_FLOAT_SPECS
     ),
     Column(
@@ -358,6 +398,7 @@ QC_COLUMNS: tuple[Column, ...] = (
         "than 2047), 0 when the maximum is ≤ 0; null for floats. Aggregates as the max.",
         producer=_QC_ID,
         aggregation=Aggregation.MAX,
+        bounds=COUNT,
     ),
     Column(
         "low_zero_bits",
@@ -367,6 +408,7 @@ QC_COLUMNS: tuple[Column, ...] = (
         "null for floats and for all-zero planes. Aggregates as the min.",
         producer=_QC_ID,
         aggregation=Aggregation.MIN,
+        bounds=COUNT,
     ),
 )
 
@@ -375,4 +417,93 @@ QC_METADATA = ProcessorMetadata(
     version="1.0.0",
     columns=QC_COLUMNS,
     target="pixel_patrol_base.processors.qc_metrics:PROCESSOR",
+)
+
+# ---------------------------------------------------------------------- raster-hash
+
+_HASH_ID = "raster-hash"
+
+_PLANE_DIGEST = (
+    "D(plane) = BLAKE3 (16-byte output) of the UTF-8 text '<dtype>;<rows>x<cols>;' "
+    "followed by the plane's pixel bytes, row-major and little-endian"
+)
+_LEAF_PLANE = (
+    "Leaf rows that hold one (Y, X) plane (obs_level ≥ 1) get the plane's value, the "
+    "level-0 row the image's; null on other rows and when slice_size cuts Y or X."
+)
+_GRID = (
+    "G = the 32×32 grid of block means of the plane's finite pixels (plane row r in "
+    "grid row ⌊32·r / rows⌋, likewise columns), normalised: clipped to [p1, p99.9] of "
+    "the 1,024 means (numpy linear percentiles) and mapped to [0, 1]. At level 0, the "
+    "mean of the G of every plane (T, C, Z, S) that has signal, mapped from its own "
+    "[min, max] to [0, 1] (for a single plane: its G). Null for planes under 32 px on "
+    "a side, with an empty block, or without signal: p99.9 − p1 of the block means not "
+    "above 10·σ/√n, σ the Immerkaer noise σ of the centre crop of at most 128×128 "
+    "(median |N ∗ I| / (6 · 0.67449) at even crop rows and columns, as noise_sigma; at "
+    "least 1/√12 for integers), n the smallest block's pixel count (so constant planes "
+    "and pure noise get null; smooth illumination without objects counts as signal)."
+)
+
+HASH_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "content_hash",
+        "string",
+        "Hash of the pixels, the same for the same pixels whatever the file format, "
+        "compression, chunking or tiling: 32 hex digits of BLAKE3 (16-byte output) of "
+        "the UTF-8 text '<dtype>;<shape>;' (numpy dtype name; the extents of the axes "
+        "longer than 1, in the order T, C, Z, Y, X, S, then any other axis, joined by "
+        "'x', e.g. 'uint16;3x512x512;') followed by D(plane) of every plane in the order "
+        "of their (T, C, Z, S) indices, where " + _PLANE_DIGEST + ". Level 0 only; null "
+        "when slice_size cuts Y or X, or when the engine cuts a plane's rows into pieces "
+        "(planes wider than mb_per_task·2²⁰ / 128 pixels: 2 million at the default).",
+        producer=_HASH_ID,
+        levels=Levels.IMAGE,
+    ),
+    Column(
+        "plane_hash",
+        "string",
+        "32 hex digits of " + _PLANE_DIGEST + ". Leaf rows that hold one (Y, X) plane "
+        "(obs_level ≥ 1) only; equal values are identical planes.",
+        producer=_HASH_ID,
+    ),
+    Column(
+        "phash",
+        "int64",
+        "64-bit perceptual hash (pHash) of G, stored as the signed int64 of the same bits: "
+        "the orthonormal 2D DCT-II of the 32×32 grid G, its top-left 8×8 coefficients "
+        "row-major, bit (most significant first) = coefficient > the median of the 63 "
+        "coefficients other than DC (the DC bit is then nearly always 1). Near duplicates "
+        "differ in few bits (Hamming distance). " + _GRID + " " + _LEAF_PLANE,
+        producer=_HASH_ID,
+    ),
+    Column(
+        "signature",
+        "binary",
+        "256 bytes to confirm a near-duplicate pair by Pearson correlation: the mean of "
+        "each 2×2 group of G (16×16, row-major) times 255, rounded to uint8. Null where "
+        "phash is null. " + _LEAF_PLANE,
+        producer=_HASH_ID,
+    ),
+    Column(
+        "plane_noise_distance",
+        "float64",
+        "How far a plane is from the previous plane of its stack (index − 1 along Z, or "
+        "along T when Z has one plane; all other indices equal), in units of the noise: "
+        "std(P − P_prev) / (√2 · σ_noise) (population std over the finite differences), "
+        "on the centre crops of at most 128×128 of both planes, σ_noise the mean of the "
+        "two crops' Immerkaer σ (as above; at least 1/√12 for integers). About 1 or more "
+        "for independent exposures, 0 for an exact copy; below 0.5 the plane is closer "
+        "to its predecessor than noise allows. Leaf rows holding one plane that has a "
+        "predecessor only; null when a σ is 0 or unknown, and for stacks whose crops "
+        "waiting for their successor exceed 64 MiB (more than 2,048 uint16 stacks "
+        "interleaved in storage order).",
+        producer=_HASH_ID,
+    ),
+)
+
+HASH_METADATA = ProcessorMetadata(
+    id=_HASH_ID,
+    version="1.0.0",
+    columns=HASH_COLUMNS,
+    target="pixel_patrol_base.processors.hashes:PROCESSOR",
 )

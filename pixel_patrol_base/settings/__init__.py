@@ -1,9 +1,10 @@
 """The processing settings: declared once, validated once.
 
 ``declarations`` lists every setting (:data:`~.declarations.SETTINGS`) with its type,
-default, validator, CLI option and config key; ``checks`` holds the validators; ``text``
-turns command-line text into values; ``resolve`` validates what a user passed into
-:class:`ProcessingSettings`; ``schema`` generates the workflow's config schema.
+default, validator, CLI option and config key; ``checks`` holds the validators and
+``paths`` the check of any path a user gives; ``text`` turns command-line text into
+values; ``resolve`` validates what a user passed into :class:`ProcessingSettings`;
+``schema`` generates the workflow's config schema.
 """
 
 from collections.abc import Callable

@@ -42,6 +42,7 @@ BUILTIN_PROCESSORS = (
     "raster-quality",
     "raster-compression",
     "raster-qc",
+    "raster-hash",
     "thumbnail",
 )
 """The processors this package registers, in the order ``config/config.yaml`` lists them."""
@@ -217,7 +218,12 @@ SETTINGS: tuple[Setting, ...] = (
         schema={
             "type": "object",
             "propertyNames": {"enum": list(AXES)},
-            "additionalProperties": {"type": "integer", "minimum": -1, "not": {"const": 0}},
+            "additionalProperties": {
+                "type": "integer",
+                "minimum": -1,
+                "maximum": checks.MAX_INTEGER,
+                "not": {"const": 0},
+            },
         },
         config_default=dict(DEFAULT_SLICE_SIZE),
         fingerprint=True,
@@ -318,11 +324,22 @@ SETTINGS: tuple[Setting, ...] = (
         api_only=True,
     ),
     Setting(
+        "force",
+        "bool",
+        False,
+        checks.Flag(),
+        help="replace an existing PixelPatrol report of another dataset at OUT (a file that "
+        "is not a PixelPatrol report is never replaced)",
+        doc="Replace an existing PixelPatrol report of another dataset at the output path.",
+        cli=CliOption("--force", action="store_true"),
+        api_only=True,
+    ),
+    Setting(
         "thumbnail_size",
         "int",
         DEFAULT_THUMBNAIL_SIZE,
-        checks.Integer(minimum=8),
-        help="longest side of thumbnails in pixels (default: %(default)s)",
+        checks.Integer(minimum=8, maximum=4096),
+        help="longest side of thumbnails in pixels, 8 to 4096 (default: %(default)s)",
         doc="Longest side of thumbnails in pixels.",
         cli=CliOption("--thumbnail-size", "PX", type=int),
         config_key="thumbnail_size",
@@ -352,6 +369,17 @@ SETTINGS: tuple[Setting, ...] = (
         cli=CliOption("--expect", "RULES.yaml"),
         config_key="expectations",
         schema={"type": ["string", "null"]},
+    ),
+    Setting(
+        "follow_external_links",
+        "bool",
+        False,
+        checks.Flag(),
+        help="follow symlinks whose target lies outside BASE_DIR (default: such links are "
+        "skipped, each with a warning, and counted in the report's footer)",
+        doc="Follow symlinks whose target lies outside base_dir; false = skip them with a warning.",
+        cli=CliOption("--follow-external-links", action="store_true"),
+        config_key="follow_external_links",
     ),
 )
 """Every setting, in the order of the ``process_files`` signature."""

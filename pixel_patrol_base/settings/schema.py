@@ -46,7 +46,7 @@ PROJECT_KEYS: dict[str, dict[str, Any]] = {
         "type": ["string", "null"],
         "default": None,
         "description": "Folder for config, shards, chunks, logs and Snakemake state; null = "
-        ".pixel_patrol/<output stem>/ next to the output.",
+        ".pixel_patrol/<output stem>-<hash of the output file name>/ next to the output.",
     },
     "loader": {
         "type": ["string", "null"],

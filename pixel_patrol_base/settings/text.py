@@ -38,15 +38,15 @@ def extensions(values: Sequence[str] | None) -> list[str] | str:
 
 
 def slice_size(values: Sequence[str] | None) -> dict[str, int] | None:
-    """``--slice-size DIM=N`` values as a mapping.
+    """``--slice-size DIM=N`` values (repeated, or comma-separated) as a mapping.
 
     Raises:
-        SettingsError: for a value that is not ``DIM=N``.
+        SettingsError: for a value that is not ``DIM=N``, or a dimension given twice.
     """
     if values is None:
         return None
     parsed: dict[str, int] = {}
-    for value in values:
+    for value in items(values) or [""]:
         dim, sep, size = value.partition("=")
         try:
             number = int(size)
@@ -57,5 +57,8 @@ def slice_size(values: Sequence[str] | None) -> dict[str, int] | None:
                 f"--slice-size {value!r} is not DIM=N; pass e.g. --slice-size Z=1 "
                 "--slice-size Y=512"
             )
-        parsed[dim.strip()] = number
+        axis = dim.strip().upper()
+        if axis in parsed:
+            raise SettingsError(f"--slice-size gives {axis} twice; give each dimension once")
+        parsed[axis] = number
     return parsed

@@ -61,8 +61,42 @@ LOGICAL_TYPES: tuple[str, ...] = (
 
 
 @dataclass(frozen=True)
+class Bounds:
+    """The declared range of a numeric column's values, checked by the merge.
+
+    ``low <= value <= high`` (``low < value`` when ``low_open``); ``None`` leaves that
+    side open. Null values are not checked (nullability is); NaN fails any bound.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def describe(self) -> str:
+        """The range as text, e.g. ``[0, 1]``, ``>= 0`` or ``> 0``."""
+        if self.low is not None and self.high is not None:
+            return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        return f"<= {self.high:g}" if self.high is not None else "any"
+
+
+FRACTION = Bounds(0, 1)
+"""A share: from 0 to 1."""
+COUNT = Bounds(0)
+"""A count, index or size that may be 0: at least 0."""
+POSITIVE = Bounds(0, low_open=True)
+"""An extent that cannot be 0: above 0."""
+
+
+@dataclass(frozen=True)
 class Column:
-    """One column (or one family of columns, when ``name`` holds ``<axis>``)."""
+    """One column (or one family of columns, when ``name`` holds ``<axis>``).
+
+    ``bounds`` and ``not_above`` state what the merge checks of each value besides its
+    type and nullability: the range, and that the value is at most the named column's
+    in the same row (both non-null), e.g. ``min_intensity`` not above ``mean_intensity``.
+    """
 
     name: str
     type: str
@@ -72,6 +106,8 @@ class Column:
     unit: str | None = None
     aggregation: Aggregation = Aggregation.NONE
     levels: Levels = Levels.ALL
+    bounds: Bounds | None = None
+    not_above: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in LOGICAL_TYPES:

@@ -8,6 +8,7 @@ processor columns are declared in each plugin's metadata, not here.
 from __future__ import annotations
 
 from pixel_patrol_base.table.columns import (
+    COUNT,
     QC_PRODUCER,
     Aggregation,
     Column,
@@ -35,11 +36,13 @@ def _file_columns() -> list[Column]:
             "Granularity of the row: 0 is the whole image (or file); k >= 1 holds one row "
             "per combination of k non-spatial dimension indices.",
             nullable=False,
+            bounds=COUNT,
         ),
         Column(
             "dim_<axis>",
             "int64",
             "Index along this axis that the row covers; null where the row spans the whole axis.",
+            bounds=COUNT,
         ),
         Column("name", "string", "File name with its extension.", nullable=False),
         Column(
@@ -53,6 +56,7 @@ def _file_columns() -> list[Column]:
             "int32",
             "Number of folders between the base directory and the file.",
             nullable=False,
+            bounds=COUNT,
         ),
         Column(
             "file_extension",
@@ -67,6 +71,7 @@ def _file_columns() -> list[Column]:
             "Size on disk in bytes (the sum over all files for a folder-based format).",
             nullable=False,
             unit="B",
+            bounds=COUNT,
         ),
         Column("modification_date", "timestamp", "Last modification time, UTC.", nullable=False),
         Column(
@@ -102,6 +107,22 @@ def _file_columns() -> list[Column]:
             "their columns are null.",
             levels=Levels.IMAGE,
         ),
+        Column(
+            "path_bytes_b64",
+            "string",
+            "Base64 of the raw bytes of the path (relative to the base directory) when the "
+            "file name is not valid UTF-8; path then shows each undecodable byte as \\xNN. "
+            "os.path.join(os.fsencode(base_dir), base64.b64decode(path_bytes_b64)) is the "
+            "file. Null for a name that is valid UTF-8.",
+        ),
+        Column(
+            "load_warnings",
+            "list<string>",
+            "Warnings about the file or image that did not stop it from being listed and "
+            "read, one line each (e.g. a file name that is not valid UTF-8); null when "
+            "there is none.",
+            levels=Levels.IMAGE,
+        ),
     ]
 
 
@@ -121,6 +142,7 @@ def _header_columns() -> list[Column]:
             "Extent of the row along this axis (the whole image at obs_level 0, 1 for a "
             "fixed index).",
             producer="loader",
+            bounds=COUNT,
         ),
         Column(
             "num_pixels",
@@ -128,6 +150,7 @@ def _header_columns() -> list[Column]:
             "Number of pixels the row covers (product of its sizes).",
             producer="loader",
             aggregation=Aggregation.SUM,
+            bounds=COUNT,
         ),
         Column(
             "shape",
@@ -135,6 +158,7 @@ def _header_columns() -> list[Column]:
             "Shape of the image in dim_order.",
             producer="loader",
             levels=Levels.IMAGE,
+            bounds=COUNT,
         ),
         Column(
             "ndim",
@@ -142,6 +166,7 @@ def _header_columns() -> list[Column]:
             "Number of dimensions of the image.",
             producer="loader",
             levels=Levels.IMAGE,
+            bounds=COUNT,
         ),
         Column(
             "dtype",
@@ -156,6 +181,7 @@ def _header_columns() -> list[Column]:
             "Number of images (scenes or series) in the file this row comes from.",
             producer="loader",
             levels=Levels.IMAGE,
+            bounds=COUNT,
         ),
         Column(
             "pixel_size_<axis>",

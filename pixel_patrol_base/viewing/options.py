@@ -11,12 +11,18 @@ ones (:func:`build_state`). What does not: starting Streamlit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pixel_patrol_base.errors import NotAReportError, ViewOptionError
+from pixel_patrol_base.errors import (
+    NotAReportError,
+    UnknownWidgetError,
+    ViewOptionError,
+)
+from pixel_patrol_base.viewing.filters import coerce_filter_value
 
 if TYPE_CHECKING:
     from pixel_patrol_base.project import Project
@@ -25,20 +31,7 @@ if TYPE_CHECKING:
 DIMENSION_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
 """Axes a dimension selection may name (``dim_<axis>`` columns)."""
 
-_NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-)
+_INDEX = re.compile(r"^[0-9]{1,18}$")
 
 
 def report_path(source: Project | str | Path) -> Path:
@@ -91,60 +84,11 @@ def report_columns(path: Path) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in described}
 
 
-def _is_numeric(duck_type: str) -> bool:
-    return duck_type.upper().split("(")[0] in _NUMERIC_TYPES
-
-
-def _coerce(column: str, duck_type: str, raw: object) -> object:
-    """A filter value as the column's Python type (numbers and booleans parsed)."""
-    if not isinstance(raw, str):
-        return raw
-    text = raw.strip()
-    if _is_numeric(duck_type):
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return float(text)
-        except ValueError:
-            raise ViewOptionError(
-                f"filter value {raw!r} for numeric column '{column}' is not a number; "
-                "pass e.g. 100 or 0.5"
-            ) from None
-    if duck_type.upper() == "BOOLEAN":
-        if text.lower() in ("true", "1", "yes"):
-            return True
-        if text.lower() in ("false", "0", "no"):
-            return False
-        raise ViewOptionError(
-            f"filter value {raw!r} for boolean column '{column}' is not true or false"
-        )
-    return raw
-
-
 def _closest(name: str, choices: Iterable[str]) -> str:
     import difflib
 
     near = difflib.get_close_matches(name, list(choices), n=3)
     return f" (did you mean {', '.join(near)}?)" if near else ""
-
-
-def coerce_filter_value(column: str, duck_type: str, op: str, raw: object) -> object:
-    """A filter value as bound for ``op`` on a column of ``duck_type``.
-
-    ``in`` gives a list (from a list or a comma-separated string); ``contains`` and
-    ``not_contains`` keep text; other operators parse numbers and booleans.
-
-    Raises:
-        ViewOptionError: when a value does not fit the column's type.
-    """
-    if op == "in":
-        items = raw.split(",") if isinstance(raw, str) else list(raw)  # type: ignore[call-overload]
-        return [_coerce(column, duck_type, i) for i in items]
-    if op in ("contains", "not_contains"):
-        return str(raw)
-    return _coerce(column, duck_type, raw)
 
 
 def check_column(column: str, columns: Mapping[str, str], what: str) -> None:
@@ -156,36 +100,79 @@ def check_column(column: str, columns: Mapping[str, str], what: str) -> None:
         )
 
 
+def check_filter(column: object, op: object, value: object, columns: Mapping[str, str]) -> Filter:
+    """One filter ``column op value`` as a checked :class:`Filter` (value coerced).
+
+    The shared check of ``api.view(filter_by=...)``, ``--filter-*`` and bookmarked
+    ``filter`` parameters.
+
+    Raises:
+        ViewOptionError: for an unknown column or operator.
+        FilterValueError: for a value that does not fit the operator or the column type.
+    """
+    from pixel_patrol_base.viewing.widgets import FILTER_OPS, Filter
+
+    if not isinstance(column, str):
+        raise ViewOptionError(f"filter column {column!r} is not a column name")
+    check_column(column, columns, "filter column")
+    if not isinstance(op, str) or op not in FILTER_OPS:
+        raise ViewOptionError(
+            f"filter operator '{op}' is unknown; pass one of {', '.join(FILTER_OPS)}"
+        )
+    return Filter(column, op, coerce_filter_value(column, columns[column], op, value))
+
+
 def build_filters(
     filter_by: Mapping[str, Mapping[str, object]] | None, columns: Mapping[str, str]
 ) -> tuple[Filter, ...]:
     """``{"col": {"op": ..., "value": ...}}`` as checked :class:`Filter` objects.
 
     ``in`` takes a list or a comma-separated string. Values of numeric and boolean
-    columns are parsed; ``contains``/``not_contains`` keep text.
+    columns are parsed; ``contains``/``not_contains`` keep text (see
+    :func:`coerce_filter_value` for every rule).
 
     Raises:
-        ViewOptionError: for an unknown column, an unknown operator or a bad value.
+        ViewOptionError: for an unknown column, an unknown operator or a bad value
+            (:class:`~pixel_patrol_base.errors.FilterValueError` for a value).
     """
-    from pixel_patrol_base.viewing.widgets import FILTER_OPS, Filter
-
+    if filter_by is None:
+        return ()
+    if not isinstance(filter_by, Mapping):
+        raise ViewOptionError(
+            f"filter_by must be a dict of column -> {{'op': ..., 'value': ...}}, got "
+            f"{type(filter_by).__name__}"
+        )
     filters: list[Filter] = []
-    for column, spec in (filter_by or {}).items():
-        check_column(column, columns, "filter column")
+    for column, spec in filter_by.items():
         if not isinstance(spec, Mapping) or "op" not in spec or "value" not in spec:
             raise ViewOptionError(
                 f"filter_by['{column}'] must be a dict with 'op' and 'value', e.g. "
                 "{'op': 'eq', 'value': 'tif'}"
             )
-        op = str(spec["op"])
-        if op not in FILTER_OPS:
-            raise ViewOptionError(
-                f"filter operator '{op}' is unknown; pass one of {', '.join(FILTER_OPS)}"
-            )
-        filters.append(
-            Filter(column, op, coerce_filter_value(column, columns[column], op, spec["value"]))
-        )
+        filters.append(check_filter(column, spec["op"], spec["value"], columns))
     return tuple(filters)
+
+
+def check_dim(key: object, raw: object, columns: Mapping[str, str]) -> tuple[str, int]:
+    """One dimension selection ``axis = index`` as ``("Z", 0)``, checked.
+
+    The axis is T, C, Z or S (any case) and the report has its ``dim_<axis>`` column;
+    the index is a whole number from 0 to 10^18 (an int, or text of digits only).
+
+    Raises:
+        ViewOptionError: for an unknown axis or an index out of that range.
+    """
+    axis = str(key).strip().upper()
+    if axis not in DIMENSION_AXES or f"dim_{axis.lower()}" not in columns:
+        raise ViewOptionError(
+            f"dimension '{key}' is unknown; pass one of {', '.join(DIMENSION_AXES)}"
+        )
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or not _INDEX.match(text):
+        raise ViewOptionError(
+            f"dimension {axis}={raw!r} is not an index >= 0; pass e.g. {{'{key}': '0'}}"
+        )
+    return axis, int(text)
 
 
 def build_dims(
@@ -195,25 +182,16 @@ def build_dims(
 
     Raises:
         ViewOptionError: for an axis other than T, C, Z, S, one the report lacks, or an
-            index that is not a whole number >= 0.
+            index that is not a whole number >= 0 (see :func:`check_dim`).
     """
-    dims: dict[str, int] = {}
-    for key, raw in (dimensions or {}).items():
-        axis = str(key).strip().upper()
-        if axis not in DIMENSION_AXES or f"dim_{axis.lower()}" not in columns:
-            raise ViewOptionError(
-                f"dimension '{key}' is unknown; pass one of {', '.join(DIMENSION_AXES)}"
-            )
-        try:
-            index = int(str(raw).strip())
-        except ValueError:
-            index = -1
-        if index < 0:
-            raise ViewOptionError(
-                f"dimension {axis}={raw!r} is not an index >= 0; pass e.g. {{'{key}': '0'}}"
-            )
-        dims[axis] = index
-    return dims
+    if dimensions is None:
+        return {}
+    if not isinstance(dimensions, Mapping):
+        raise ViewOptionError(
+            f"dimensions must be a dict of axis -> index, e.g. {{'z': 0}}, got "
+            f"{type(dimensions).__name__}"
+        )
+    return dict(check_dim(key, raw, columns) for key, raw in dimensions.items())
 
 
 @dataclass(frozen=True)
@@ -229,6 +207,60 @@ class ViewOptions:
     palette: str | None = None
 
 
+def check_group(group_col: object, columns: Mapping[str, str]) -> str:
+    """``group_col`` if the viewer can group by it (a scalar text, number or boolean column).
+
+    Raises:
+        ViewOptionError: for an unknown column or one of another type.
+    """
+    from pixel_patrol_base.viewing.widgets import group_options
+
+    if not isinstance(group_col, str):
+        raise ViewOptionError(f"group column {group_col!r} is not a column name")
+    check_column(group_col, columns, "group column")
+    if group_col not in group_options(columns):
+        raise ViewOptionError(
+            f"group column '{group_col}' has type {columns[group_col]}, which cannot be "
+            "grouped by; pass a text, integer, boolean or float column, e.g. file_extension"
+        )
+    return group_col
+
+
+def check_widget_ids(ids: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Widget ids to hide, unique, in order; a string is one comma-separated list.
+
+    Raises:
+        UnknownWidgetError: naming the ids that are not installed.
+    """
+    from pixel_patrol_base.viewing.widgets import load_widgets
+
+    if ids is None:
+        return ()
+    items = ids.split(",") if isinstance(ids, str) else list(ids)
+    excluded = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    known = load_widgets() if excluded else {}
+    unknown = [w for w in excluded if w not in known]
+    if unknown:
+        raise UnknownWidgetError(
+            f"unknown widget id(s) {', '.join(unknown)}; pass ids listed by "
+            f"'pixel-patrol view --list-widgets' ({', '.join(known)})"
+        )
+    return excluded
+
+
+def check_palette(palette: object) -> str:
+    """``palette`` if it names a palette.
+
+    Raises:
+        ViewOptionError: naming the palettes.
+    """
+    from pixel_patrol_base.viewing.widgets import PALETTES
+
+    if not isinstance(palette, str) or palette not in PALETTES:
+        raise ViewOptionError(f"palette '{palette}' is unknown; pass one of {', '.join(PALETTES)}")
+    return palette
+
+
 def build_state(columns: Mapping[str, str], options: ViewOptions) -> ViewState:
     """The initial :class:`ViewState` of the viewer, every option checked.
 
@@ -236,29 +268,17 @@ def build_state(columns: Mapping[str, str], options: ViewOptions) -> ViewState:
         ViewOptionError: for an unknown group column, filter column or operator, bad
             filter value or dimension, unknown widget id or palette.
     """
-    from pixel_patrol_base.viewing.widgets import PALETTES, ViewState, load_widgets
+    from pixel_patrol_base.viewing.widgets import ViewState
 
-    group_col, palette = options.group_col, options.palette
-
-    if group_col is not None:
-        check_column(group_col, columns, "group column")
-    excluded = tuple(dict.fromkeys(options.widgets_excluded or ()))
-    if excluded:
-        known = load_widgets()
-        unknown = [w for w in excluded if w not in known]
-        if unknown:
-            raise ViewOptionError(
-                f"unknown widget id(s) {', '.join(unknown)}; pass ids listed by "
-                f"'pixel-patrol view --list-widgets' ({', '.join(known)})"
-            )
-    if palette is not None and palette not in PALETTES:
-        raise ViewOptionError(f"palette '{palette}' is unknown; pass one of {', '.join(PALETTES)}")
+    significance = options.is_show_significance
+    if not isinstance(significance, bool):
+        raise ViewOptionError(f"is_show_significance must be True or False, got {significance!r}")
     kwargs: dict[str, Any] = {
-        "group_col": group_col,
+        "group_col": None if options.group_col is None else check_group(options.group_col, columns),
         "filters": build_filters(options.filter_by, columns),
         "dims": build_dims(options.dimensions, columns),
-        "widgets_excluded": excluded,
-        "is_show_significance": bool(options.is_show_significance),
-        "palette": palette,
+        "widgets_excluded": check_widget_ids(options.widgets_excluded),
+        "is_show_significance": significance,
+        "palette": None if options.palette is None else check_palette(options.palette),
     }
     return ViewState(**kwargs)

@@ -7,29 +7,38 @@ Call graph of :func:`view`::
       │    ├─ options.report_path          Project -> its report; path as given
       │    ├─ footer.read_metadata         missing / not Parquet / not a PixelPatrol table
       │    ├─ options.build_state          group, filters, dims, widget ids, palette
-      │    └─ check_port                   port free on 127.0.0.1
+      │    └─ check_port                   port free on 127.0.0.1 (SO_REUSEADDR, as Tornado binds)
       └─ run_viewer                        python -m streamlit run viewer/app.py -- ...
+           ├─ _stop_signals                SIGINT and SIGTERM raise KeyboardInterrupt
            ├─ wait_until_ready             GET /_stcore/health
            └─ webbrowser.open              unless open_browser is False
 
-The app (``viewer/app.py``) receives the report path and the initial view state (the
-URL query string of :meth:`ViewState.to_query_params`) after ``--``.
+The app (``viewer/app.py``) receives the report path, the initial view state (the
+URL query string of :meth:`ViewState.to_query_params`) and its log file after ``--``.
+
+Stopping: SIGINT (Ctrl-C, ``kill -INT``, Jupyter's interrupt) and SIGTERM stop the
+Streamlit child and end the call with KeyboardInterrupt. Python's handlers are
+installed afresh for the wait, because importing polars replaces the C-level SIGINT
+handler with one that restarts the wait, so a SIGINT sent to the process alone would
+be lost.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -55,8 +64,10 @@ STREAMLIT_FLAGS: tuple[str, ...] = (
     "--server.runOnSave=false",
     "--client.toolbarMode=viewer",
     "--global.developmentMode=false",
+    "--client.showErrorDetails=none",
 )
-"""Streamlit flags: local only, no telemetry, no file watching, no developer menus."""
+"""Streamlit flags: local only, no telemetry, no file watching, no developer menus, and
+no traceback in the browser (the app logs failures to its log file instead)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class ViewLaunch:
     report: Path
     port: int
     state: ViewState
+    log_file: Path | None = None
+    """Where the app logs (tracebacks included); a fresh file made by :func:`run_viewer`."""
 
     @property
     def url(self) -> str:
@@ -84,6 +97,9 @@ def check_port(port: int) -> None:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ViewOptionError(f"port {port!r} is not a TCP port; pass a number in 1..65535")
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As Tornado binds: a port whose last connections linger in TIME_WAIT (a viewer
+        # stopped a moment ago) is free; one that something listens on is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
@@ -141,6 +157,7 @@ def streamlit_command(launch: ViewLaunch) -> list[str]:
         str(launch.report),
         "--state",
         query,
+        *(["--log", str(launch.log_file)] if launch.log_file is not None else []),
     ]
 
 
@@ -170,15 +187,25 @@ def wait_until_ready(
     raise ViewerStartError(f"the viewer did not answer on {url} within {timeout:.0f} s")
 
 
+def new_log_file() -> Path:
+    """A fresh, empty log file for one viewer run (never an existing file)."""
+    handle, name = tempfile.mkstemp(prefix="pixel-patrol-view-", suffix=".log")
+    os.close(handle)
+    return Path(name)
+
+
 def run_viewer(
     launch: ViewLaunch,
     open_browser: bool = True,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Run Streamlit for ``launch`` until interrupted (Ctrl+C) or until it exits.
+    """Run Streamlit for ``launch`` until interrupted or until it exits.
+
+    SIGINT (Ctrl-C, ``kill -INT``, Jupyter's interrupt) and SIGTERM stop the Streamlit
+    child, then raise KeyboardInterrupt here.
 
     Args:
-        launch: From :func:`prepare_view`.
+        launch: From :func:`prepare_view`; without a ``log_file`` one is made.
         open_browser: Open the viewer's address in the default web browser.
         on_ready: Called with the viewer's address once it answers (the CLI prints it).
 
@@ -186,15 +213,23 @@ def run_viewer(
         ViewerStartError: when Streamlit does not start or exits with an error.
         KeyboardInterrupt: re-raised after the child process has been stopped.
     """
+    if launch.log_file is None:
+        launch = replace(launch, log_file=new_log_file())
     command = streamlit_command(launch)
     log.info("starting the viewer: %s", " ".join(command))
-    with _sigterm_as_interrupt():
+    log.info("the viewer logs to %s", launch.log_file)
+    with _stop_signals():
         _run_child(command, launch, open_browser, on_ready)
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt, so the Streamlit child is always stopped."""
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt while the viewer runs (main thread only).
+
+    Installing the handler also puts Python's C-level handler back in place, which
+    importing polars replaces by one that makes ``waitpid`` restart (SA_RESTART), so
+    that a SIGINT sent to this process alone, as Jupyter sends it, would never arrive.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -202,11 +237,24 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the Streamlit child: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _run_child(
@@ -227,12 +275,7 @@ def _run_child(
             webbrowser.open(launch.url)
         status = process.wait()
     except BaseException:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         raise
     if status != 0:
         raise ViewerStartError(f"the viewer process exited with status {status}")

@@ -30,6 +30,11 @@ from pixel_patrol_base.errors import (
     OutputError,
     ViewerAssetsMissingError,
 )
+from pixel_patrol_base.pipeline.run.outputs import (
+    VIEWER_GENERATOR,
+    check_viewer_page,
+    check_viewer_site,
+)
 
 BUILD_COMMAND = "make viewer-assets"
 """The command that builds the assets in a source checkout (``npm ci && npm run build``)."""
@@ -115,7 +120,9 @@ def _asset_id(name: str) -> str:
 def _page(
     folder: Path, config: dict[str, Any], payload: list[str], app: str, widgets: list[Any]
 ) -> str:
-    template = (folder / "index.html").read_text("utf-8")
+    # the mark that lets a rebuild replace this page, and nothing else (outputs.py)
+    head = f"<head>\n{VIEWER_GENERATOR}"
+    template = (folder / "index.html").read_text("utf-8").replace("<head>", head, 1)
     css = _style_text((folder / "style.css").read_text("utf-8"))
     declarations = (
         f'<script type="application/json" id="pp-declarations">{_script_json(widgets)}</script>'
@@ -154,6 +161,13 @@ def _attribute(text: str) -> str:
     )
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def _write_site(output: Path, folder: Path, data: Path | None) -> None:
     assets = output / "assets"
     assets.mkdir(parents=True, exist_ok=True)
@@ -161,7 +175,8 @@ def _write_site(output: Path, folder: Path, data: Path | None) -> None:
         shutil.copyfile(folder / name, assets / name)
     config: dict[str, Any] = {"mode": "site", "base": "assets/"}
     if data is not None:
-        shutil.copyfile(data, output / data.name)
+        if not _same_file(data, output / data.name):
+            shutil.copyfile(data, output / data.name)
         config["data"] = data.name
     page = _page(folder, config, [], '<script src="assets/app.js"></script>', widget_payload())
     (output / "index.html").write_text(page, encoding="utf-8")
@@ -180,6 +195,8 @@ def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
         ViewerAssetsMissingError: when the assets were not built.
         NotAReportError: when ``data`` is not a PixelPatrol report.
         EmbeddedDataTooLargeError: when ``data`` is too large for a single file.
+        OutputExistsError: when ``output`` (or a file of the site) exists and is not a
+            viewer of PixelPatrol's (or a report, for the copied ``data``).
         OutputError: when ``output`` cannot be written.
     """
     output = Path(output).expanduser()
@@ -190,6 +207,7 @@ def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
         _check_data(data_path, single_file)
     try:
         if single_file:
+            check_viewer_page(output)
             output.parent.mkdir(parents=True, exist_ok=True)
             _write_single_file(output, folder, data_path)
         else:
@@ -198,6 +216,7 @@ def build_viewer(output: str | Path, data: str | Path | None = None) -> Path:
                     f"output '{output}' is a file; give a folder for a site, or a name "
                     "ending in .html for a single file"
                 )
+            check_viewer_site(output, SITE_ASSETS, data_path)
             _write_site(output, folder, data_path)
     except OSError as exc:
         raise OutputError(f"output '{output}' cannot be written ({exc}); pick another") from exc

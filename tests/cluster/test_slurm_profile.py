@@ -24,6 +24,7 @@ from slurm_harness import (
 
 from pixel_patrol_base import api, resources
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.project import workdir_for
 
 pytestmark = pytest.mark.cluster
 
@@ -66,7 +67,7 @@ def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def workdir_of(out: Path) -> Path:
-    return out.parent / ".pixel_patrol" / out.stem
+    return workdir_for(out.resolve())
 
 
 def submitted_jobs(workdir: Path) -> list[str]:

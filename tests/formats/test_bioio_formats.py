@@ -97,5 +97,6 @@ def test_footer_records_loader_and_every_processor_version(bioio_run: Run) -> No
         "raster-quality",
         "raster-compression",
         "raster-qc",
+        "raster-hash",
     }
     assert all(isinstance(v, str) and v for v in meta.processors.values())

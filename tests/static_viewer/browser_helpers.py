@@ -11,9 +11,14 @@ The ``window.__viewer`` hook these helpers read exists only in the test bundle
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+import functools
+import http.server
 import math
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,3 +142,51 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"static_{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@dataclass
+class Served:
+    """A folder served over HTTP on 127.0.0.1: its base URL and every path it was asked for."""
+
+    url: str
+    requested: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, cors: bool = False) -> Iterator[Served]:
+    """Serve ``folder`` with a real ``http.server`` on a free port of 127.0.0.1.
+
+    ``cors`` adds ``Access-Control-Allow-Origin: *``, so pages of another origin (another
+    port, or ``file://``) may read the files: the "other site" of the ``?data=`` tests.
+    """
+    served = Served("")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            if cors:
+                self.send_header("Access-Control-Allow-Origin", "*")
+            super().end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Record the path instead of printing it."""
+            served.requested.append(self.path)
+
+    handler = functools.partial(Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    served.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def page_notices(page: Any) -> list[str]:
+    """The parameters the page's notice box names as ignored (``key=value`` each)."""
+    names: list[str] = page.evaluate(
+        "[...document.querySelectorAll('#pp-notices li code')].map(e => e.textContent)"
+    )
+    return names

@@ -52,3 +52,29 @@ def test_javascript_compiler_reproduces_the_sql_vectors_under_node() -> None:
     assert len(outcomes) == len(vectors["cases"]) > 10
     for case, outcome in zip(vectors["cases"], outcomes, strict=True):
         assert outcome.get("result", outcome) == case["expected"], case["name"]
+
+
+SAFETY_VECTORS = Path(__file__).parent / "safety_vectors.json"
+SAFETY_RUNNER = resources.viewer_dir() / "static" / "test" / "safety.mjs"
+
+
+def test_javascript_address_checks_reproduce_the_safety_vectors() -> None:
+    """``?data=`` origins and bookmark parameters (source.js, bookmark.js), under node."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is missing; install Node.js (it also builds the static viewer)")
+    proc = subprocess.run(
+        [node, str(SAFETY_RUNNER), str(SAFETY_VECTORS)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cases = json.loads(SAFETY_VECTORS.read_text("utf-8"))["cases"]
+    outcomes = json.loads(proc.stdout)
+    assert len(outcomes) == len(cases) > 15
+    wrong = [
+        (c["name"], o, c["expected"])
+        for c, o in zip(cases, outcomes, strict=True)
+        if o != {"result": c["expected"]}
+    ]
+    assert wrong == []
+    kinds = {c["expected"]["kind"] for c in cases if c["function"] == "data_source"}
+    assert kinds == {"local", "confirm", "invalid"}

@@ -248,6 +248,7 @@ def test_a_declared_setting_reaches_cli_api_config_and_schema(
     assert generated == {
         "type": "integer",
         "minimum": 1,
+        "maximum": 2**31 - 1,
         "default": 3,
         "description": "A dummy level that only the test declares.",
     }

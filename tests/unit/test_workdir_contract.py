@@ -25,6 +25,7 @@ WORKFLOW = resources.data_root() / "workflow"
 PATTERNS = [
     layout.CONFIG,
     layout.LOCK,
+    layout.MARKER,
     layout.PLAN,
     layout.SUMMARY,
     layout.SHARD_PATTERN,

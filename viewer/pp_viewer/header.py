@@ -7,20 +7,27 @@ import streamlit as st
 from pixel_patrol_base.table.footer import ProjectMetadata
 from pixel_patrol_base.viewing import widgets as pw
 
+from .text import heading, literal, small
+
 
 def draw(meta: ProjectMetadata) -> None:
-    """Draw the header (all text is shown as text, never as HTML).
+    """Draw the header; report text is shown literally, never as Markdown or HTML.
+
+    The name and the flavor line are escaped text (:func:`pp_viewer.text.heading`,
+    :func:`~pp_viewer.text.small`), the description is ``st.text`` and the counts'
+    labels go through :func:`~pp_viewer.text.literal` (``st.metric`` renders Markdown).
 
     The counts are the footer's numeric ones, as the static viewer shows them
     (:func:`~pixel_patrol_base.viewing.widgets.header_facts`).
     """
-    st.title(meta.project_name, anchor=False)
-    line = " · ".join(x for x in (meta.flavor, meta.created_at[:19].replace("T", " ")) if x)
+    heading(meta.project_name)
+    created = str(meta.created_at or "")[:19].replace("T", " ")
+    line = " · ".join(str(x) for x in (meta.flavor, created) if x)
     if line:
-        st.caption(line)
+        small(line)
     if meta.description:
-        st.text(meta.description)
+        st.text(str(meta.description))
     shown = pw.header_facts(meta.counts)
     if shown:
         for cell, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
-            cell.metric(label, value)
+            cell.metric(literal(label), literal(value))

@@ -1,15 +1,20 @@
-"""Routing of the viewer: arguments, page config, header, sidebar, then one page."""
+"""Routing of the viewer: arguments, page config, header, notices, sidebar, then one page.
+
+The whole page runs inside :func:`pp_viewer.guard.contained`, so a failure shows a short
+message naming the log, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import Any
 
 import streamlit as st
 
 from pixel_patrol_base.viewing import widgets as pw
 
-from . import data, header, pages, sidebar
+from . import data, guard, header, pages, sidebar
 from . import state as ss
 
 
@@ -18,22 +23,40 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pixel-patrol viewer")
     parser.add_argument("--report", required=True)
     parser.add_argument("--state", default="")
+    parser.add_argument("--log", default=None, help="file the viewer logs to")
     return parser.parse_args(list(argv))
 
 
-def main(argv: Sequence[str]) -> None:
-    """Draw the whole app for one script run."""
-    args = parse_args(argv)
-    st.set_page_config(page_title="PixelPatrol", layout="wide")
-    report = args.report
+def _notices(slot: Any) -> None:
+    """The bookmark values dropped when the session was seeded, one line each."""
+    notices: list[str] = st.session_state.get(ss.NOTICES, [])
+    if notices:
+        with slot.container():
+            st.warning("Parts of the bookmark were ignored; the rest of the view is shown.")
+            st.text("\n".join(notices))
+
+
+def _page(report: str, launch_state: str) -> None:
     header.draw(data.metadata(report))
     columns = data.columns(report)
     loaded = pw.load_widgets()
-    ss.seed(args.state, loaded, pw.default_group_col(columns, data.connection(report).cursor()))
+    default_group = pw.default_group_col(columns, data.connection(report).cursor())
+    ss.seed(launch_state, loaded, columns, default_group)
+    slot = st.empty()
     sidebar.draw(report, columns, loaded)
+    _notices(slot)
     current = ss.current(loaded)
     ss.publish(current)
     if st.session_state[ss.MODE] == "Overview":
         pages.overview(report, columns, loaded, current)
     else:
         pages.full(report, columns, loaded, current)
+
+
+def main(argv: Sequence[str]) -> None:
+    """Draw the whole app for one script run."""
+    args = parse_args(argv)
+    st.set_page_config(page_title="PixelPatrol", layout="wide")
+    guard.configure(args.log)
+    with guard.contained("The page"):
+        _page(args.report, args.state)

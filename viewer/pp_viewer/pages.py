@@ -2,6 +2,9 @@
 
 - Overview: a grid of compact tiles, each the widget's one-line summary and small chart.
 - Full: every shown widget at full size, with its controls.
+
+Each widget is drawn inside :func:`pp_viewer.guard.contained`: one that fails shows a
+short message naming the log, and the others still render.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import streamlit as st
 
 from pixel_patrol_base.viewing import widgets as pw
 
-from . import render
+from . import guard, render
 
 TILES_PER_ROW = 3
 
@@ -35,7 +38,7 @@ def overview(
         for start in range(0, len(shown), TILES_PER_ROW):
             cells = st.columns(TILES_PER_ROW)
             for cell, widget in zip(cells, shown[start : start + TILES_PER_ROW], strict=False):
-                with cell.container(border=True):
+                with cell.container(border=True), guard.contained(f"The widget {widget.title!r}"):
                     render.tile(report, columns, widget, current, pending)
 
 
@@ -50,5 +53,5 @@ def full(
     with ThreadPoolExecutor(max_workers=render.PREFETCH_THREADS) as pool:
         pending = render.prefetch(pool, report, columns, shown, current)
         for widget in shown:
-            with st.container(border=True):
+            with st.container(border=True), guard.contained(f"The widget {widget.title!r}"):
                 render.widget(report, columns, widget, current, pending)

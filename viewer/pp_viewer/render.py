@@ -7,7 +7,9 @@ datasets (:func:`~pixel_patrol_base.viewing.widgets.chart_spec`) and are drawn w
 line, KPI cards, badges, notes) come from :mod:`pixel_patrol_base.viewing.widgets.formats`,
 which the static viewer mirrors (``tests/widgets/render_vectors.json``).
 A widget whose columns are missing is replaced by a note naming them. Text from the
-table is only ever shown through text elements (``st.text``, ``st.dataframe``, metrics).
+table is only ever shown through text elements (``st.text``, ``st.dataframe``), or
+through :func:`pp_viewer.text.literal` where an element renders Markdown (captions,
+metrics).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pixel_patrol_base.viewing import widgets as pw
 from . import data, significance
 from . import state as ss
 from .mosaic import compose
+from .text import literal
 
 PREFETCH_THREADS = 4
 CUSTOM_PLOT = "custom-plot"
@@ -85,16 +88,12 @@ def prefetch(
 
 def _title(widget: pw.Widget, small: bool = False) -> None:
     if small:
-        st.markdown(f"**{_escape_md(widget.title)}** :gray-badge[{widget.badge}]")
+        st.markdown(f"**{literal(widget.title)}** :gray-badge[{widget.badge}]")
     else:
         st.subheader(widget.title, anchor=False)
         st.badge(pw.badge_text(widget.badge), color="gray")
         if widget.description:
-            st.caption(_escape_md(widget.description))
-
-
-def _escape_md(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!<>|~:$" else c for c in text)
+            st.caption(literal(widget.description))
 
 
 def _hidden(columns: Mapping[str, str], widget: pw.Widget) -> bool:
@@ -115,8 +114,7 @@ def _controls(columns: Mapping[str, str], widget: pw.Widget) -> None:
         if kind == "toggle":
             cell.toggle(label, key=key)
         elif kind == "number":
-            whole = isinstance(control.default, int) and not isinstance(control.default, bool)
-            cell.number_input(label, key=key, step=1 if whole else None)
+            _number_input(cell, control, label, key)
         else:
             if control.options:
                 options = list(control.options)
@@ -125,6 +123,17 @@ def _controls(columns: Mapping[str, str], widget: pw.Widget) -> None:
             if st.session_state.get(key) not in options:
                 st.session_state[key] = options[0] if options else None
             cell.selectbox(label, options, key=key)
+
+
+def _number_input(cell: Any, control: pw.Control, label: str, key: str) -> None:
+    """A number control, bounded as :func:`~pixel_patrol_base.viewing.bookmark.check_control`
+    bounds bookmarked values (whole / not negative when the default is)."""
+    default = control.default
+    whole = isinstance(default, int) and not isinstance(default, bool)
+    low = None
+    if isinstance(default, (int, float)) and default >= 0:
+        low = 0 if whole else 0.0
+    cell.number_input(label, key=key, step=1 if whole else None, min_value=low)
 
 
 def _views(
@@ -139,7 +148,7 @@ def _views(
         if not pw.view_visible(view, result, values):
             continue
         if view.get("title"):
-            st.caption(_escape_md(str(view["title"])))
+            st.caption(literal(str(view["title"])))
         kind = view["type"]
         table = tables[view["query"]]
         if kind == "vega-lite":
@@ -164,7 +173,7 @@ def _kpi(table: pa.Table, view: Mapping[str, Any]) -> None:
     for start in range(0, len(cards), KPIS_PER_LINE):
         chunk = cards[start : start + KPIS_PER_LINE]
         for cell, (label, value) in zip(st.columns(KPIS_PER_LINE), chunk, strict=False):
-            cell.metric(label, value)
+            cell.metric(literal(label), literal(value))
 
 
 def _data_url(blob: bytes | None) -> str | None:
@@ -267,7 +276,7 @@ def tile(
         return
     overview = widget.overview
     if not overview:
-        st.caption(_escape_md(widget.description))
+        st.caption(literal(widget.description))
         return
     tables = results(report, columns, widget, current, pending).data
     table = tables[overview["query"]]

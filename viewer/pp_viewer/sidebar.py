@@ -12,10 +12,11 @@ import streamlit as st
 
 from pixel_patrol_base.errors import ViewOptionError
 from pixel_patrol_base.viewing import widgets as pw
-from pixel_patrol_base.viewing.options import coerce_filter_value
+from pixel_patrol_base.viewing.filters import coerce_filter_value
 
 from . import data
 from . import state as ss
+from .text import literal
 
 _EXPORT = "pp_export"
 _EXPORT_FOR = "pp_export_for"
@@ -38,7 +39,7 @@ def _filter_builder(columns: Mapping[str, str]) -> None:
             try:
                 parsed = coerce_filter_value(column, columns[column], op, value)
             except ViewOptionError as exc:
-                st.error(str(exc))
+                st.error(literal(str(exc)))
             else:
                 st.session_state[ss.FILTERS] = [*filters, pw.Filter(column, op, parsed)]
                 st.rerun()
@@ -59,8 +60,14 @@ def _dimensions(report: str, columns: Mapping[str, str]) -> None:
             (),
         )
         options: list[object] = [ss.ALL, *found.column(0).to_pylist()]
-        if st.session_state.get(ss.dim_key(axis)) not in options:
+        chosen = st.session_state.get(ss.dim_key(axis))
+        if chosen not in options:
             st.session_state[ss.dim_key(axis)] = ss.ALL
+            st.session_state[ss.NOTICES] = [
+                *st.session_state.get(ss.NOTICES, []),
+                f"ignored the bookmark parameter dim={axis}:{chosen}: the report has no "
+                f"{axis} index {chosen}",
+            ]
         cell.selectbox(f"{axis} index", options, key=ss.dim_key(axis), disabled=len(options) == 1)
 
 

@@ -2,9 +2,12 @@
 
 Widget values live in ``st.session_state`` under the keys below. On a session's first
 run they are seeded from ``st.query_params`` when the URL carries a view, else from the
-``--state`` query string that ``pixel-patrol view`` passed. After the sidebar has been
-drawn, :func:`current` reads them back into a :class:`ViewState` and :func:`publish`
-writes it to the URL, so every view can be bookmarked.
+``--state`` query string that ``pixel-patrol view`` passed. Both are untrusted: each
+parameter is checked by :func:`pixel_patrol_base.viewing.bookmark.parse_bookmark`, and
+each invalid one is dropped with a notice (``st.session_state[NOTICES]``) that the page
+shows. After the sidebar has been drawn, :func:`current` reads them back into a
+:class:`ViewState` and :func:`publish` writes it to the URL, so every view can be
+bookmarked.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from urllib.parse import parse_qs
 import streamlit as st
 
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.bookmark import parse_bookmark
 
 GROUP = "pp_group"
 FILTERS = "pp_filters"
@@ -24,6 +28,7 @@ PALETTE = "pp_palette"
 MODE = "pp_mode"
 MODES = ("Overview", "Full")
 MODE_PARAM = "mode"
+NOTICES = "pp_notices"
 ALL = "all"
 AXES = ("T", "C", "Z", "S")
 _SEEDED = "pp_seeded"
@@ -60,20 +65,27 @@ def _from_query_string(query: str) -> dict[str, str | list[str]]:
 def seed(
     launch_query: str,
     loaded: Mapping[str, pw.Widget],
+    columns: Mapping[str, str],
     default_group: str | None,
 ) -> None:
-    """Fill the session's widget keys once: from the URL if it has a view, else launch."""
+    """Fill the session's widget keys once: from the URL if it has a view, else launch.
+
+    Every parameter is checked against the report's ``columns`` and the ``loaded``
+    widgets; the notices for the values dropped go to ``st.session_state[NOTICES]``.
+    """
     if st.session_state.get(_SEEDED):
         return
     params = _url_params()
-    mode = params.pop(MODE_PARAM, MODES[0])
-    source = params if params else _from_query_string(launch_query)
-    state = pw.ViewState.from_query_params(source)
+    has_view = any(key != MODE_PARAM for key in params)
+    source = params if has_view else {**_from_query_string(launch_query), **params}
+    bookmark = parse_bookmark(source, columns, loaded, MODES)
+    state = bookmark.state
+    st.session_state[NOTICES] = [str(n) for n in bookmark.notices]
     st.session_state[GROUP] = state.group_col or default_group
     st.session_state[FILTERS] = list(state.filters)
     st.session_state[SIGNIFICANCE] = state.is_show_significance
     st.session_state[PALETTE] = state.palette or next(iter(pw.PALETTES))
-    st.session_state[MODE] = mode if mode in MODES else MODES[0]
+    st.session_state[MODE] = bookmark.mode or MODES[0]
     for axis in AXES:
         st.session_state[dim_key(axis)] = state.dims.get(axis, ALL)
     for widget_id, widget in loaded.items():

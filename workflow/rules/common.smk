@@ -14,7 +14,7 @@ wildcard_constraints:
 
 
 def get_workdir():
-    """The workdir from the config, defaulting to .pixel_patrol/<stem>/ next to the output."""
+    """The workdir from the config, by default .pixel_patrol/<stem>-<hash>/ next to the output."""
     if config.get("workdir"):
         return config["workdir"]
     output = Path(config["output"]).expanduser().resolve()

@@ -15,6 +15,7 @@ Modules:
     selection: value counts of small integers and the counting and gathering step of
         exact selection.
     qc: the Immerkaer noise residuals of ``raster-qc`` (counted or gathered).
+    pooling: the block sums of ``raster-hash`` over a fixed grid.
 
 This package re-exports the public kernels, so callers import them from here.
 
@@ -38,6 +39,7 @@ does, costs nothing.
 from __future__ import annotations
 
 from pixel_patrol_base.imaging.kernels.compression import jump_sums, ringing_sums, sobel_field
+from pixel_patrol_base.imaging.kernels.pooling import block_sums
 from pixel_patrol_base.imaging.kernels.qc import residual_counts, residual_values
 from pixel_patrol_base.imaging.kernels.quality import quality_sums, windowed
 from pixel_patrol_base.imaging.kernels.selection import Split, count_values, split
@@ -47,6 +49,7 @@ __all__ = [
     "Split",
     "Sums",
     "WorkArray",
+    "block_sums",
     "count_values",
     "jump_sums",
     "quality_sums",

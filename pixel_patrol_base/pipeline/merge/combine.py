@@ -22,15 +22,15 @@ Call graph::
       ├─ _raise_failures                 -> every failure case at once, if any
       ├─ assess.assess                   -> qc_status, qc_issues, qc_messages per row
       ├─ _write_chunks       pass 2, per chunk: rows + their verdicts -> RowGroups
-      └─ footer (+ qc) + os.replace, or remove the temp and raise
+      ├─ integrity.seal                  the final footer: metadata, qc, checksums
+      └─ os.replace, or remove the temp and raise
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import NotAReportError, OutputError
+from pixel_patrol_base.pipeline.atomic import new_temp_file
 from pixel_patrol_base.pipeline.merge.assess import FOOTER_KEY as QC_FOOTER_KEY
 from pixel_patrol_base.pipeline.merge.assess import (
     LABEL_COLUMN,
@@ -53,7 +54,7 @@ from pixel_patrol_base.pipeline.merge.assess import (
 )
 from pixel_patrol_base.pipeline.merge.buffers import Counter, RowGroups
 from pixel_patrol_base.pipeline.shard.chunks import COMPRESSION, chunk_field, conform, union_schema
-from pixel_patrol_base.table import catalog, validation
+from pixel_patrol_base.table import catalog, integrity, validation
 from pixel_patrol_base.table.footer import FOOTER_KEY, encode_footer
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class MergeResult:
         failed: Rows with a ``load_error``.
         output: The report file.
         qc: The footer's ``qc`` entry (verdict counts, group and dataset verdicts).
+        digest: The report's digest (its metadata and column-chunk checksums,
+            :func:`~pixel_patrol_base.table.integrity.report_digest`).
     """
 
     rows: int
@@ -82,6 +85,7 @@ class MergeResult:
     failed: int
     output: Path
     qc: dict[str, Any] = field(default_factory=dict, compare=False)
+    digest: str = field(default="", compare=False)
 
 
 def _chunk_error(chunk: Path, exc: Exception) -> NotAReportError:
@@ -252,7 +256,9 @@ def merge_chunks(
             groups = RowGroups(writer, row_group_size)
             _write_chunks(chunks, labels, (reading, final), groups, verdicts)
             groups.finish()
-            writer.add_key_value_metadata({FOOTER_KEY: encode_footer(footer)})
+        integrity.fault_point("after-temp-write")
+        digest = integrity.seal(temp, final, {FOOTER_KEY: encode_footer(footer)})
+        integrity.fault_point("before-rename")
         temp.replace(output)
     except OSError as exc:
         temp.unlink(missing_ok=True)
@@ -265,25 +271,52 @@ def merge_chunks(
         raise
     logger.info("merged %d chunks into %s: %s", len(chunks), output, json.dumps(counts))
     return MergeResult(
-        counter.rows, counts["files"], counter.images, counter.failed, output, qc_entry
+        counter.rows, counts["files"], counter.images, counter.failed, output, qc_entry, digest
     )
+
+
+def stale_temp_files(output: Path) -> list[Path]:
+    """Temp files a killed merge left next to ``output``: ``.<name>.XXXXXXXX.tmp``.
+
+    Only regular files (not links) named exactly as :func:`_temp_path` names them for
+    ``output`` match; the run lock ensures that no merge of ``output`` runs meanwhile.
+    """
+    pattern = re.compile(rf"\.{re.escape(output.name)}\.[a-z0-9_]{{8}}\.tmp")
+    try:
+        entries = list(output.parent.iterdir())
+    except OSError:
+        return []
+    return [p for p in entries if pattern.fullmatch(p.name) and p.is_file() and not p.is_symlink()]
+
+
+def remove_stale_temp_files(output: Path) -> None:
+    """Remove what :func:`stale_temp_files` finds (a failure to remove one is logged)."""
+    for stale in stale_temp_files(output):
+        try:
+            stale.unlink()
+        except OSError as exc:
+            logger.warning("cannot remove the stale temp file '%s' (%s)", stale, exc)
+        else:
+            logger.info("removed '%s', left by a merge that was killed", stale)
 
 
 def _temp_path(output: Path) -> Path:
     """A new empty temporary file next to ``output`` (its folder made if needed).
+
+    Temp files of an earlier merge of ``output`` that was killed are removed first.
 
     Raises:
         OutputError: when the folder cannot be written.
     """
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-        os.close(fd)
+        remove_stale_temp_files(output)
+        temp = new_temp_file(output)  # honours the umask, unlike mkstemp
     except OSError as exc:
         raise OutputError(
             f"cannot write the report '{output}' ({exc}); choose a writable output location"
         ) from exc
-    return Path(name)
+    return temp
 
 
 def _read_chunk(chunk: Path, schema: pa.Schema) -> pa.Table | pl.DataFrame:
@@ -299,7 +332,8 @@ def _read_chunk(chunk: Path, schema: pa.Schema) -> pa.Table | pl.DataFrame:
     try:
         return conform(table, schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        return _failure(chunk.name, None, "cast to catalog types", str(exc))
+        found = validation.cast_failures(table, schema, source=chunk.name)
+        return found if found.height else _failure(chunk.name, None, "cast", str(exc))
 
 
 def _chunk_schema(reading: pa.Schema) -> pa.Schema:

@@ -81,6 +81,7 @@ def footer_metadata(
         "counts": {
             "files_found": plan.n_files,
             "skipped_by_extension": plan.skipped_by_extension,
+            "skipped": plan.skipped,
             **shard_counts,
         },
         "timings": dict(timings),
@@ -154,6 +155,7 @@ def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
         failed=result.failed,
         rows=result.rows,
         skipped_by_extension=plan.skipped_by_extension,
+        skipped=plan.skipped,
         warnings=plan.warnings,
         shards=shard_counts["shards"],
         shards_processed=shard_counts["shards_processed"],
@@ -167,6 +169,7 @@ def run_merge(config: RunConfig, workdir: Path) -> RunSummary:
         qc_summary=str(result.qc.get("summary", "")),
         qc_counts=dict(result.qc.get("counts", {})),
         qc_rules_digest=str(result.qc.get("rules_digest", "")),
+        report_digest=result.digest,
     )
     summary.write(layout.summary_file(workdir))
     log.info("merged %d rows from %d chunks into %s", result.rows, len(chunks), output)

@@ -3,6 +3,7 @@
 Call graph::
 
     planner.make_plan(config) / planner.write_plan(plan, workdir)
-      ├─ discovery.discover             base_dir/paths -> FileEntry list
+      ├─ discovery.discover             base_dir/paths -> FileEntry list (entries.py),
+      │                                 names that are not UTF-8 kept raw (names.py)
       └─ sharding.plan_shards           entries -> shards (content-defined boundaries)
 """

@@ -69,6 +69,7 @@ def make_plan(config: RunConfig) -> Plan:
         config.paths,
         extensions=extension_filter(config),
         exclude=(config.workdir, config.output),
+        follow_external_links=config.follow_external_links,
     )
     fingerprint = processing_fingerprint(config)
     shards = plan_shards(
@@ -83,7 +84,8 @@ def make_plan(config: RunConfig) -> Plan:
 
 
 def _entry_record(entry: FileEntry) -> list[Any]:
-    return [
+    """An entry as the JSON list of its fields; the raw name and error only when set."""
+    record: list[Any] = [
         entry.path,
         entry.imported_path,
         entry.size_bytes,
@@ -91,6 +93,9 @@ def _entry_record(entry: FileEntry) -> list[Any]:
         entry.type,
         entry.extension,
     ]
+    if entry.path_bytes_b64 is not None or entry.error is not None:
+        record += [entry.path_bytes_b64, entry.error]
+    return record
 
 
 def read_entries(shard_path: Path) -> list[FileEntry]:
@@ -148,6 +153,7 @@ def write_plan(plan: Plan, workdir: Path) -> PlanRecord:
         total_bytes=sum(e.size_bytes for e in plan.discovery.entries),
         skipped_by_extension=plan.discovery.skipped_by_extension,
         warnings=plan.discovery.warnings,
+        skipped=plan.discovery.skipped,
         plan_seconds=plan.seconds,
         shards=shards,
     )

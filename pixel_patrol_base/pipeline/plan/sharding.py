@@ -125,7 +125,8 @@ def shard_id(entries: Sequence[FileEntry], fingerprint: str) -> str:
 
     Returns:
         The first 16 hex characters of a sha256 over the fingerprint and each entry's
-        path, imported path, size, modification time and type.
+        path, imported path, size, modification time and type (and, where set, its raw
+        name and its error).
     """
     return _shard_id(sorted(entries, key=lambda e: (e.path, e.imported_path)), fingerprint)
 
@@ -135,10 +136,18 @@ def _shard_id(ordered: Sequence[FileEntry], fingerprint: str) -> str:
     encoded = fingerprint.encode("utf-8")
     digest = hashlib.sha256(b"%d:" % len(encoded) + encoded)
     records = "".join(
-        f"{e.path}\0{e.imported_path}\0{e.size_bytes}\0{e.mtime_ns}\0{e.type}\0" for e in ordered
+        f"{e.path}\0{e.imported_path}\0{e.size_bytes}\0{e.mtime_ns}\0{e.type}\0{_extra(e)}"
+        for e in ordered
     )
     digest.update(records.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:16]
+
+
+def _extra(entry: FileEntry) -> str:
+    """What a shard id adds for an entry with a raw name or an error ("" for most)."""
+    if entry.path_bytes_b64 is None and entry.error is None:
+        return ""  # so the ids of plain entries are those of earlier versions
+    return f"\1{entry.path_bytes_b64 or ''}\0{entry.error or ''}\0"
 
 
 def _path_hash(path: str) -> float:

@@ -71,13 +71,15 @@ class RunConfig:
     """The QC group column; ``None``: the default (see ``pipeline.merge.assess.group_column``)."""
     expectations: Path | None
     """The user's QC rules file, if any."""
+    follow_external_links: bool
+    """Whether discovery follows symlinks whose target lies outside ``base_dir``."""
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> RunConfig:
         """Read a config dict (as Snakemake or :func:`build_config` gives it).
 
         A setting missing from ``config`` takes its declared default; ``workdir`` defaults
-        to ``.pixel_patrol/<output stem>/`` next to the output.
+        to ``.pixel_patrol/<output stem>-<hash>/`` next to the output (``workdir_for``).
 
         Raises:
             KeyError: when ``project_name``, ``base_dir`` or ``output`` is missing.
@@ -107,6 +109,7 @@ class RunConfig:
             thumbnail_size=int(value["thumbnail_size"]),
             qc_group_by=None if not value["qc_group_by"] else str(value["qc_group_by"]),
             expectations=Path(value["expectations"]) if value["expectations"] else None,
+            follow_external_links=bool(value["follow_external_links"]),
         )
 
     def to_mapping(self) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 The Snakemake rules (through ``workflow/rules/common.smk``), the jobs, the runner and the
 API all go through these names, so the layout of ``<workdir>/`` is defined once::
 
+    .pixel-patrol-workdir        marker: this folder is a PixelPatrol workdir (and whose)
+    .lock                        the run lock (who holds it: pid, host, output)
     config.yaml                  the run's config (written by the API, or by hand)
     plan/plan.json               the current plan (checkpoint output)
     shards/<id>.json             one content-addressed shard: its file entries
@@ -23,6 +25,9 @@ from pathlib import Path
 
 CONFIG = "config.yaml"
 LOCK = ".lock"
+MARKER = ".pixel-patrol-workdir"
+"""Written by the run lock into every workdir it claims; a folder without it (or a lock) is
+not taken for a workdir, so it is never cleared or written into."""
 PLAN = "plan/plan.json"
 SUMMARY = "run/summary.json"
 ERROR = "run/error.json"
@@ -67,6 +72,16 @@ def summary_file(workdir: Path) -> Path:
 def error_file(workdir: Path) -> Path:
     """Type and message of the last failure of a job, for the runner to re-raise."""
     return workdir / ERROR
+
+
+def marker_file(workdir: Path) -> Path:
+    """The marker telling a PixelPatrol workdir from any other folder."""
+    return workdir / MARKER
+
+
+def lock_file(workdir: Path) -> Path:
+    """The run lock of a workdir."""
+    return workdir / LOCK
 
 
 def snakemake_log(workdir: Path) -> Path:

@@ -1,9 +1,12 @@
-"""One run per output at a time: an advisory lock on ``<workdir>/.lock``.
+"""One run per workdir at a time: an advisory lock on ``<workdir>/.lock``.
 
 The lock is an ``fcntl.flock`` held for the whole run, so the kernel releases it when
 the process dies, even on ``kill -9``; a crashed run never leaves a stale lock. The file
-also records who holds it (pid, host, start time, command), which a second run names in
-its error message.
+also records who holds it (pid, host, start time, command and the output it writes),
+which a second run names in its error message. Taking the lock claims the folder as a
+workdir: it writes the marker (:data:`~pixel_patrol_base.pipeline.run.layout.MARKER`)
+that :mod:`pixel_patrol_base.pipeline.run.outputs` looks for before it lets a run write
+into an existing folder.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from pixel_patrol_base.errors import RunLockedError
+from pixel_patrol_base.pipeline.atomic import FILE_MODE, write_text_atomic
 from pixel_patrol_base.pipeline.run import layout
 
 
@@ -25,43 +29,57 @@ class RunLock:
     """Context manager holding the run lock of a workdir."""
 
     def __init__(self, workdir: Path, output: Path) -> None:
-        self._path = workdir / layout.LOCK
+        self._workdir = workdir
+        self._path = layout.lock_file(workdir)
         self._output = output
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = self._describe_holder(fd)
+            message = self._locked_message(fd)
             os.close(fd)
-            raise RunLockedError(
-                f"another run is already writing '{self._output}' ({holder}); wait for it "
-                "to finish or stop it, then run again"
-            ) from None
+            raise RunLockedError(message) from None
         record = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "command": " ".join(sys.argv),
+            "output": str(self._output),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
         self._fd = fd
+        marker = layout.marker_file(self._workdir)
+        if not marker.exists():
+            claim = {"pixel_patrol_workdir": 1, "output": str(self._output)}
+            write_text_atomic(marker, json.dumps(claim) + "\n")
         return self
 
-    @staticmethod
-    def _describe_holder(fd: int) -> str:
+    def _locked_message(self, fd: int) -> str:
+        """Why the lock is refused: the holder's output, pid, host, start and command."""
         try:
             record = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
-            return (
+            holder = (
                 f"pid {record['pid']} on {record['host']}, started {record['started_at']}: "
                 f"{record['command']}"
             )
-        except (ValueError, KeyError, OSError):
-            return "holder unknown"
+            holder_output = str(record.get("output") or self._output)
+        except (ValueError, KeyError, TypeError, OSError):
+            holder, holder_output = "holder unknown", str(self._output)
+        if holder_output == str(self._output):
+            return (
+                f"another run is already writing '{self._output}' ({holder}); wait for it "
+                "to finish or stop it, then run again"
+            )
+        return (
+            f"the workdir '{self._workdir}' of '{self._output}' is in use by another run, "
+            f"writing '{holder_output}' ({holder}); wait for it to finish, or give this "
+            "output a workdir of its own"
+        )
 
     def __exit__(
         self,

@@ -60,7 +60,8 @@ class ShardRecord(_Record):
     planned_bytes: int
     cost: int
     entries: list[list[Any]]
-    """One list per file: path, imported path, size, mtime (ns), type, extension."""
+    """One list per file: path, imported path, size, mtime (ns), type, extension, and for a
+    file with a raw name or an error, those two (``FileEntry`` field order)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class PlanRecord(_Record):
     warnings: list[str]
     plan_seconds: float
     shards: list[PlannedShard]
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Items discovery left out, per reason (``discovery.SKIP_REASONS``); see warnings."""
 
     @classmethod
     def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -131,6 +134,11 @@ class RunSummary(_Record):
     """Image rows per QC status, per issue and status (``qc.summary_counts``)."""
     qc_rules_digest: str = ""
     """Digest of the effective QC rules the report was judged by (``RuleSet.digest``)."""
+    report_digest: str = ""
+    """Digest of the report written (its metadata and column-chunk checksums,
+    ``integrity.report_digest``); the no-change path compares it with the report's."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Items discovery left out, per reason (``discovery.SKIP_REASONS``); see warnings."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 from pixel_patrol_base import resources
 from pixel_patrol_base.errors import ReportValidationError, WorkflowError
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.outputs import log_header
 from pixel_patrol_base.pipeline.run.records import JobError, PlanRecord, RunSummary
 from pixel_patrol_base.pipeline.run.slurm import slurm_arguments
 
@@ -157,6 +158,8 @@ def run_workflow(
     monitor.poll()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log_path.open("w", encoding="utf-8") as log:
+        log.write(log_header(workdir))  # marks the file as a run's log (outputs.py)
+        log.flush()
         proc = subprocess.Popen(
             snakemake_command(config_path, profile, cores),
             stdout=log,

@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -27,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import NotAReportError
+from pixel_patrol_base.pipeline.atomic import new_temp_file
 from pixel_patrol_base.table import catalog
 
 if TYPE_CHECKING:  # a shard job writes row dicts and need not import polars
@@ -194,11 +193,7 @@ class ChunkWriter:
             raise RuntimeError(f"chunk writer for '{self.path}' left without close(info)")
 
     def _open(self, schema: pa.Schema) -> pq.ParquetWriter:
-        fd, name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
-        os.close(fd)
-        self._temp = Path(name)
+        self._temp = new_temp_file(self.path)  # honours the umask, unlike mkstemp
         self._schema = schema
         self._writer = pq.ParquetWriter(self._temp, schema, compression=COMPRESSION)
         return self._writer

@@ -2,13 +2,18 @@
 // Streamlit app (viewer/): the same declarations, the same compiled SQL, the same
 // Vega-Lite specs. The browser tests' hook lives in test-hook.js, an entry of its own
 // that only the test bundle has (build.mjs); the product bundle is this file alone.
+// The page's address is untrusted: `?data=` from another origin waits for the user's
+// confirmation (source.js), and the bookmark parameters are checked (bookmark.js).
 import { embeddedData, embeddedWidgets } from "./assets.js";
+import { checkBookmark, paramText, probeBookmark, readBookmark, toQuery } from "./bookmark.js";
 import { compileSql } from "./compile.js";
 import { loadParquet, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
 import { h, replaceChildren } from "./dom.js";
 import { badgeText, headerFacts, hiddenNote } from "./formats.js";
+import { askToLoad, drawNotices } from "./prompt.js";
 import { drawOverview, drawViews } from "./render.js";
 import { drawSidebar } from "./sidebar.js";
+import { dataSource, fetchOptions, reportName } from "./source.js";
 import { tableRows, toCsv } from "./values.js";
 import { compileWidget, defaultGroupCol, missingColumns, resolveControls } from "./widgets.js";
 
@@ -31,11 +36,14 @@ export const app = {
   compiled: {},
   results: {},
   errors: [],
+  notices: [],
+  source: null,
   renderCount: 0,
   cache: new Map(),
 };
 let renderToken = 0;
 let currentRender = Promise.resolve();
+let bookmark = readBookmark(window.location.search); // applied to the first table, then dropped
 
 const el = (id) => document.getElementById(id);
 const status = (text) => {
@@ -89,8 +97,38 @@ async function loadTable(bytes, name) {
     for (const statement of widget.prepare || []) await sql(statement);
   }
   Object.assign(state, { group_col: await defaultGroupCol(app.columns, sql), filters: [], dims: {}, controls: {} });
+  if (bookmark) await applyBookmark();
   drawHeader();
   await rerender();
+}
+
+/** Apply the address's bookmark to the state; every dropped parameter becomes a notice. */
+async function applyBookmark() {
+  const pairs = bookmark;
+  bookmark = null;
+  const { patch, notices } = checkBookmark(pairs, app.columns, widgets);
+  const probed = await probeBookmark({ ...state, ...patch }, app.columns, widgets, cachedSql);
+  Object.assign(state, probed.state);
+  showNotices([...notices, ...probed.notices]);
+}
+
+function showNotices(notices) {
+  app.notices.push(...notices);
+  drawNotices(el("pp-notices"), app.notices);
+}
+
+/** Mirror the state in the address (replaceState), so the view can be bookmarked. */
+function publish() {
+  const query = toQuery(state);
+  const given = new URLSearchParams(window.location.search);
+  if (app.source && given.has("data")) query.set("data", given.get("data"));
+  try {
+    const url = new URL(window.location.href);
+    url.search = query.toString();
+    if (url.href !== window.location.href) window.history.replaceState(null, "", url);
+  } catch {
+    // some hosts (file: in a few browsers) refuse address changes: the view still works
+  }
 }
 
 function drawHeader() {
@@ -222,10 +260,12 @@ async function renderWidgets() {
     app.renderCount += 1;
     document.body.dataset.renders = String(app.renderCount);
     status(`${app.fileName}: ${shown.length} widgets`);
+    publish();
   }
 }
 
 async function loadFile(file) {
+  app.source = null;
   await loadTable(new Uint8Array(await file.arrayBuffer()), file.name);
 }
 
@@ -243,25 +283,54 @@ export async function exportCsv() {
   return csv;
 }
 
-async function initialData() {
+/** The report the page starts with: embedded, at `?data=` (the last one) or the site's `data`. */
+function initialSource() {
   const embedded = embeddedData();
-  if (embedded) return embedded;
-  const config = window.__PP__ || {};
-  const url = new URLSearchParams(window.location.search).get("data") || config.data;
-  if (!url) return null;
-  const response = await fetch(new URL(url, document.baseURI));
-  if (!response.ok) throw new Error(`cannot load ${url}: HTTP ${response.status}`);
-  return { name: url.split("/").pop(), bytes: new Uint8Array(await response.arrayBuffer()) };
+  if (embedded) return { kind: "embedded", data: embedded };
+  const given = (bookmark || []).filter(([key]) => key === "data").map(([, value]) => value);
+  const raw = given.length ? given[given.length - 1] : window.__PP__?.data;
+  if (raw === undefined || raw === null) return { kind: "none" };
+  const source = dataSource(raw, document.baseURI);
+  if (source.kind === "invalid")
+    showNotices([{ param: paramText("data", raw), reason: `the address ${source.reason}` }]);
+  return source;
+}
+
+async function fetchReport(source) {
+  const response = await fetch(source.url, fetchOptions(source));
+  if (!response.ok) throw new Error(`cannot load ${source.url}: HTTP ${response.status}`);
+  return { name: reportName(source.url), bytes: new Uint8Array(await response.arrayBuffer()) };
+}
+
+/** Load the report the user agreed to fetch from another origin. */
+async function loadConfirmed(source) {
+  status(`Loading ${source.url} ...`);
+  try {
+    const data = await fetchReport(source);
+    app.source = source;
+    await loadTable(data.bytes, data.name);
+  } catch (error) {
+    app.errors.push(String(error?.stack ? error.stack : error));
+    status(`Error: ${error.message || error}`);
+  }
 }
 
 async function start() {
   status("Starting DuckDB ...");
-  const pending = initialData(); // fetch the table while DuckDB starts
+  const source = initialSource();
+  // a same-origin table is fetched while DuckDB starts; another origin waits for the user
+  const pending = source.kind === "local" ? fetchReport(source) : Promise.resolve(source.data ?? null);
   pending.catch(() => {});
   preloadParquet();
   app.db = await openDatabase();
   drawSidebar(el("pp-sidebar"), { state, app, widgets, sql: cachedSql, loadFile, rerender, exportCsv });
+  if (source.kind === "confirm") {
+    askToLoad(el("pp-prompt"), source.url, () => loadConfirmed(source));
+    status("Waiting for you: load the report from the address above, or pick a file.");
+    return;
+  }
   const data = await pending;
+  if (source.kind === "local") app.source = source;
   if (data) await loadTable(data.bytes, data.name);
   else status("Open a PixelPatrol report (.parquet) with the file picker, or drop it on the page.");
 }

@@ -11,10 +11,33 @@ import { viewVisible } from "./widgets.js";
 
 const TABLE_ROWS_SHOWN = 500;
 
+// Charts load nothing: Vega's loader (data URLs, image marks, href links) refuses every
+// address, and tooltips show each value as escaped text (no <img> from an `image` field).
+const refuse = (uri) => Promise.reject(new Error(`PixelPatrol viewer: charts load nothing (${uri})`));
+const NO_LOADER = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+const escapeHtml = (value) => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const cell = (value) => escapeHtml(value !== null && typeof value === "object" ? JSON.stringify(value) : value);
+
+/** A tooltip's HTML (vega-tooltip's formatTooltip), every key and value escaped. */
+export function tooltipHtml(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return cell(value);
+  const { title, ...rest } = value;
+  const head = title === undefined ? "" : `<h2>${cell(title)}</h2>`;
+  const rows = Object.entries(rest)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<tr><td class="key">${escapeHtml(k)}</td><td class="value">${cell(v)}</td></tr>`);
+  return `${head}${rows.length ? `<table>${rows.join("")}</table>` : ""}` || "{}";
+}
+
 async function drawChart(target, spec) {
   const element = h("div", { class: "pp-chart" });
   target.append(element);
-  await vegaEmbed(element, spec, { actions: false, renderer: "svg" });
+  await vegaEmbed(element, spec, {
+    actions: false,
+    renderer: "svg",
+    loader: NO_LOADER,
+    tooltip: { formatTooltip: tooltipHtml, sanitize: escapeHtml },
+  });
 }
 
 function thumbnail(bytes) {

@@ -4,6 +4,7 @@
 import { compileSql, Ident } from "./compile.js";
 import { app, exportCsv, ready, rendered, rerender, sql, state, widgets } from "./main.js";
 import { PALETTES } from "./palettes.js";
+import { tooltipHtml } from "./render.js";
 import { jsonable } from "./values.js";
 
 window.__viewer = {
@@ -22,6 +23,7 @@ window.__viewer = {
   },
   Ident,
   palettes: PALETTES,
+  tooltipHtml,
   compile: (template, st, columns, values) => compileSql(template, st, columns, values),
   sql: async (text, params = []) => jsonable(await sql(text, params)),
   setGroup: async (column) => {
