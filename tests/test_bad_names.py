@@ -8,7 +8,6 @@ import base64
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import numpy as np
 import polars as pl
 import pytest
 import tifffile
-from pipeline_helpers import deadline
+from pipeline_helpers import deadline, unprivileged_prefix
 
 from pixel_patrol_base import api
 from pixel_patrol_base.pipeline import jobs
@@ -72,17 +71,6 @@ def _write_tif(raw: bytes, seed: int) -> np.ndarray:
     return pixels
 
 
-def _unprivileged() -> list[str] | None:
-    """A command prefix that runs without root's power to ignore file modes, or None."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    caps = "-dac_override,-dac_read_search"
-    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
-
-
 class Dataset:
     """The files written under ``base``, and what the run must report about them."""
 
@@ -108,7 +96,7 @@ def dataset(tmp_path: Path) -> Iterator[Dataset]:
     outside = tmp_path / "outside"
     outside.mkdir()
     tifffile.imwrite(outside / "far.tif", _image(99))
-    data = Dataset(base, outside, locked=_unprivileged() is not None)
+    data = Dataset(base, outside, locked=unprivileged_prefix() is not None)
     for seed, name in enumerate([*(os.fsencode(n) for n in HOSTILE_NAMES), *RAW_NAMES]):
         data.pixels[name] = _write_tif(os.path.join(raw_base, name), seed)
     (base / "zero.tif").symlink_to("/dev/zero")
@@ -131,7 +119,7 @@ def dataset(tmp_path: Path) -> Iterator[Dataset]:
 
 
 def _process(data: Dataset, output: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    prefix = _unprivileged() if data.locked else []
+    prefix = unprivileged_prefix() if data.locked else []
     return subprocess.run(
         [
             *(prefix or []),

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pipeline_helpers import unprivileged_prefix
 
 from pixel_patrol_base.pipeline.plan.discovery import Discovery, FileEntry, discover
 from pixel_patrol_base.pipeline.plan.names import encode_name, printable, raw_path
@@ -157,17 +158,6 @@ def test_links_leaving_base_dir_are_skipped_unless_followed(tmp_path: Path, base
     assert "external_link" not in followed.skipped
 
 
-def _unprivileged() -> list[str] | None:
-    """A command prefix that runs without root's power to ignore file modes, or None."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        return None
-    caps = "-dac_override,-dac_read_search"
-    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
-
-
 @pytest.fixture
 def locked(base: Path) -> Iterator[Path]:
     """``base`` with a folder that cannot be listed and one whose files cannot be stat'ed."""
@@ -185,7 +175,7 @@ def locked(base: Path) -> Iterator[Path]:
 
 
 def test_unreadable_items_are_rows_or_counted_warnings(locked: Path) -> None:
-    prefix = _unprivileged()
+    prefix = unprivileged_prefix()
     if prefix is None:
         pytest.skip("running as root without setpriv: file modes cannot be enforced")
     script = (
