@@ -308,6 +308,22 @@ def test_a_by_hand_snakemake_run_never_writes_over_an_input(tmp_path: Path) -> N
 # ---------------------------------------------------------------------------- lock, workdir
 
 
+def test_a_workdir_prepared_for_a_by_hand_run_is_taken_for_a_workdir(tmp_path: Path) -> None:
+    # The config of a by-hand snakemake run claims its folder; a later API run on the same
+    # output resumes there instead of refusing a folder Snakemake filled.
+    from pixel_patrol_base.pipeline.run.config import build_config, write_config
+    from pixel_patrol_base.pipeline.run.outputs import check_workdir
+    from pixel_patrol_base.settings import resolve_settings
+
+    data = dataset(tmp_path / "data")
+    project = api.create_project("p", data, output_path=tmp_path / "r.parquet")
+    write_config(build_config(project, resolve_settings(**COMMON)), project.workdir / layout.CONFIG)
+    (project.workdir / "chunks").mkdir()
+    check_workdir(project.workdir)
+    claim = json.loads(layout.marker_file(project.workdir).read_text("utf-8"))
+    assert claim["output"] == str(project.output_path)
+
+
 def test_each_output_file_name_has_its_own_workdir(tmp_path: Path) -> None:
     names = ["r.parquet", "r.pq", "r.PARQUET", "r", "r.parquet.bak"]
     workdirs = [workdir_for(tmp_path / name) for name in names]

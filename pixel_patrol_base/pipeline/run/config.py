@@ -31,6 +31,7 @@ import yaml
 
 from pixel_patrol_base import __version__, plugins
 from pixel_patrol_base.pipeline.atomic import write_text_atomic
+from pixel_patrol_base.pipeline.run.lock import claim_workdir
 from pixel_patrol_base.project import Project, workdir_for
 from pixel_patrol_base.settings import ProcessingSettings, declarations
 from pixel_patrol_base.settings.schema import PROJECT_KEYS
@@ -163,8 +164,15 @@ def build_config(project: Project, settings: ProcessingSettings) -> dict[str, An
 
 
 def write_config(config: Mapping[str, Any], path: Path) -> None:
-    """Write ``config`` as YAML (atomically, so a by-hand run never sees half a file)."""
+    """Write ``config`` as YAML (atomically, so a by-hand run never sees half a file).
+
+    The folder it is written to is claimed as the workdir of the config's output, so a run
+    started by hand from it is later taken for a PixelPatrol workdir.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True))
+    if config.get("output"):
+        claim_workdir(path.parent, Path(config["output"]))
 
 
 def _digest(payload: Any) -> str:

@@ -53,10 +53,7 @@ class RunLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
         self._fd = fd
-        marker = layout.marker_file(self._workdir)
-        if not marker.exists():
-            claim = {"pixel_patrol_workdir": 1, "output": str(self._output)}
-            write_text_atomic(marker, json.dumps(claim) + "\n")
+        claim_workdir(self._workdir, self._output)
         return self
 
     def _locked_message(self, fd: int) -> str:
@@ -91,3 +88,15 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def claim_workdir(workdir: Path, output: Path) -> None:
+    """Mark ``workdir`` as the PixelPatrol workdir of ``output`` (once; a marker stays).
+
+    Both the run lock and :func:`~pixel_patrol_base.pipeline.run.config.write_config` claim
+    the folder, so a workdir prepared for a by-hand ``snakemake`` run is recognised later.
+    """
+    marker = layout.marker_file(workdir)
+    if not marker.exists():
+        claim = {"pixel_patrol_workdir": 1, "output": str(output)}
+        write_text_atomic(marker, json.dumps(claim) + "\n")
