@@ -1,7 +1,7 @@
-"""``raster-hash`` through the real pipeline: the hashes the duplicate search pairs by.
+"""Duplicates through the real pipeline: the ``raster-hash`` hashes and the merge's sets.
 
 One dataset, one Snakemake run (loader ``bioio``, processor ``raster-hash`` only), read
-back with polars:
+back with polars, ``api.duplicates`` and ``pixel-patrol duplicates --json``:
 
 * one uint16 array saved as TIFF, 16-bit PNG, OME-TIFF and Zarr (read by the ``zarr``
   loader, in a second run): one ``content_hash``;
@@ -10,7 +10,13 @@ back with polars:
   images of other seeds of the same cells model: no pair passes both;
 * a Z stack with plane 4 copied from plane 3: equal ``plane_hash``,
   ``plane_noise_distance`` 0 at the copy and above 0.5 elsewhere;
-* a constant image and a pure-noise one: no pHash, no signature.
+* constant and pure-noise images: no pHash, no signature; two equal constant images are
+  an exact set, the others (another constant, another noise seed) pair with nothing.
+
+The merge pairs them into sets: the TIFF, PNG and OME-TIFF copies are one exact set (the
+Zarr copy, read by another loader in its own report, has their ``content_hash``); the
+original, 8-bit and JPEG copies one near set; planes 3 and 4 of the stack one plane set
+(flagged by ``duplicate_plane``); nothing else is in a set.
 
 The cells model: Gaussian blobs of radius 6–14 px on a background, through the camera
 model of ``tests/qc/camera.py`` (Poisson photons, gain, offset and read noise).
@@ -19,6 +25,9 @@ model of ``tests/qc/camera.py`` (Poisson photons, gain, offset and read noise).
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +51,10 @@ UNRELATED = 50
 MAX_BITS, MIN_CORRELATION = 6, 0.95
 CAMERA = Camera(photons=400.0, offset=100.0, read=2.0)
 HASH_COLUMNS = ("content_hash", "plane_hash", "phash", "signature", "plane_noise_distance")
+SET_COLUMNS = ("duplicate_set", "duplicate_kind", "duplicate_of", "qc_issues")
+EXACT = ["same/a.tif", "same/b.png", "same/c.ome.tif"]
+NEAR = ["near/copy.jpg", "near/eight_bit.tif", "near/original.tif"]
+EMPTY_COPIES = ["empty/constant.tif", "empty/constant_copy.tif"]
 
 
 @pytest.fixture(autouse=True)
@@ -103,24 +116,34 @@ def _write(base: Path) -> None:
     tifffile.imwrite(base / "stack.ome.tif", stack, ome=True, metadata={"axes": "ZYX"})
 
     (base / "empty").mkdir()
-    tifffile.imwrite(base / "empty" / "constant.tif", np.full((SIZE, SIZE), 120, np.uint16))
-    noise = rng.poisson(200.0, (SIZE, SIZE)) + rng.normal(100.0, 2.0, (SIZE, SIZE))
-    tifffile.imwrite(base / "empty" / "noise.tif", np.round(noise).astype(np.uint16))
+    for name, value in (("constant", 120), ("constant_copy", 120), ("constant_other", 130)):
+        tifffile.imwrite(base / "empty" / f"{name}.tif", np.full((SIZE, SIZE), value, np.uint16))
+    for name in ("noise", "noise_other"):
+        noise = rng.poisson(200.0, (SIZE, SIZE)) + rng.normal(100.0, 2.0, (SIZE, SIZE))
+        tifffile.imwrite(base / "empty" / f"{name}.tif", np.round(noise).astype(np.uint16))
 
 
 @pytest.fixture(scope="module")
-def table(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("hashes")
     _write(base)
-    frames = []
+    outputs = {}
     for folder, loader in (("data", "bioio"), ("zarr", "zarr")):  # one loader per run
         output = base / f"{folder}.parquet"
         project = api.create_project(folder, base / folder, loader=loader, output_path=output)
         with deadline(300):
             api.process_files(project, processors_included={"raster-hash"}, max_workers=2)
+        outputs[folder] = output
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def table(reports: dict[str, Path]) -> pl.DataFrame:
+    frames = []
+    for output in reports.values():
         df, _ = api.load(output)
         assert df.filter(pl.col("load_error").is_not_null()).is_empty()
-        frames.append(df.select("path", "obs_level", "dim_z", *HASH_COLUMNS))
+        frames.append(df.select("path", "obs_level", "dim_z", *HASH_COLUMNS, *SET_COLUMNS))
     return pl.concat(frames)
 
 
@@ -188,7 +211,81 @@ def test_a_copied_plane_has_the_hash_of_its_original_and_no_noise_distance(
 
 
 def test_empty_images_have_no_perceptual_hash(table: pl.DataFrame) -> None:
-    for path in ("empty/constant.tif", "empty/noise.tif"):
+    for path in ("empty/constant.tif", "empty/noise.tif", "empty/noise_other.tif"):
         row = _image(table, path)
         assert row["content_hash"] is not None
         assert row["phash"] is None and row["signature"] is None, path
+
+
+def _members(table: pl.DataFrame) -> dict[str, list[str]]:
+    """Set id -> member paths (with ``@z=k`` for a plane), of the bioio report."""
+    rows = table.filter(pl.col("duplicate_set").is_not_null() & (pl.col("path") != "d.zarr"))
+    found: dict[str, list[str]] = {}
+    for row in rows.iter_rows(named=True):
+        member = row["path"] if row["obs_level"] == 0 else f"{row['path']}@z={row['dim_z']}"
+        found.setdefault(row["duplicate_set"], []).append(member)
+    return {key: sorted(value) for key, value in found.items()}
+
+
+def test_the_merge_finds_exactly_the_planted_sets(table: pl.DataFrame) -> None:
+    sets = sorted(_members(table).values())
+    planes = ["stack.ome.tif@z=3", "stack.ome.tif@z=4"]
+    assert sets == sorted([EXACT, NEAR, EMPTY_COPIES, planes])
+    kinds = {
+        row["path"]: (row["duplicate_kind"], row["duplicate_of"])
+        for row in table.filter(pl.col("obs_level") == 0).iter_rows(named=True)
+    }
+    assert {kinds[p] for p in EXACT} == {("exact", "same/a.tif")}
+    assert {kinds[p] for p in NEAR} == {("near", "near/copy.jpg")}
+    assert {kinds[p] for p in EMPTY_COPIES} == {("exact", "empty/constant.tif")}
+    assert kinds["near/shifted.tif"] == (None, None)
+    assert kinds["d.zarr"] == (None, None)  # alone in its report
+
+
+def test_duplicates_are_qc_issues_through_the_rules(table: pl.DataFrame) -> None:
+    images = table.filter(pl.col("obs_level") == 0)
+    flagged = images.filter(pl.col("qc_issues").list.contains("duplicate"))["path"]
+    assert sorted(flagged.to_list()) == sorted([*EXACT, *NEAR, *EMPTY_COPIES])
+    flagged = table.filter(pl.col("qc_issues").list.contains("duplicate_plane"))
+    planes = flagged.filter(pl.col("obs_level") == 1)
+    assert sorted(planes["dim_z"].to_list()) == [3, 4]
+    assert flagged.filter(pl.col("obs_level") == 0)["path"].to_list() == ["stack.ome.tif"]
+
+
+def test_api_and_cli_list_the_sets_from_the_report_alone(reports: dict[str, Path]) -> None:
+    sets = api.duplicates(reports["data"])
+    assert sets["kind"].to_list() == ["exact", "exact", "near", "plane"]
+    near = sets.row(2, named=True)
+    assert near["paths"] == NEAR and near["distance"] <= MAX_BITS
+    assert near["correlation"] >= MIN_CORRELATION
+    plane = sets.row(3, named=True)
+    assert plane["paths"] == ["stack.ome.tif"] * 2 and plane["planes"] == ["z=3", "z=4"]
+    command = [sys.executable, "-m", "pixel_patrol_base.cli", "duplicates", str(reports["data"])]
+    printed = subprocess.run(
+        [*command, "--json"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert [entry["set"] for entry in json.loads(printed)["sets"]] == sets["set"].to_list()
+    summary = api.load(reports["data"])[1].duplicates
+    assert summary["sets"] == 4 and summary["exact_sets"] == 2 and summary["near_sets"] == 1
+    assert summary["images_in_sets"] == 8 and summary["planes_in_sets"] == 2
+
+
+def test_an_added_copy_reprocesses_at_most_two_shards_and_joins_a_set(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(12):
+        tifffile.imwrite(data / f"u{i:02d}.tif", field(cells(200 + i), 200 + i))
+    project = api.create_project("grow", data, loader="bioio", output_path=tmp_path / "r.pq")
+    settings = {"processors_included": {"raster-hash"}, "max_images_per_task": 3}
+    api.process_files(project, **settings)
+    first = project.last_run or {}
+    assert first["shards"] >= 4
+    assert api.duplicates(project).is_empty()
+
+    (data / "u03-copy.tif").write_bytes((data / "u03.tif").read_bytes())
+    api.process_files(project, **settings)
+    run = project.last_run or {}
+    assert 1 <= run["shards_processed"] <= 2, run
+    assert run["shards_reused"] == run["shards"] - run["shards_processed"]
+    sets = api.duplicates(project)
+    assert sets.select("kind", "paths").rows() == [("exact", ["u03-copy.tif", "u03.tif"])]

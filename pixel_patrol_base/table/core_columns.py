@@ -243,6 +243,39 @@ def _qc_columns() -> list[Column]:
             producer=QC_PRODUCER,
             nullable=False,
         ),
+        *_duplicate_columns(),
+    ]
+
+
+def _duplicate_columns() -> list[Column]:
+    return [
+        Column(
+            "duplicate_set",
+            "string",
+            "Id of the duplicate set the row is in ('dup-' and 12 hex digits, derived from "
+            "the members' paths, child ids and plane indices, so stable across runs); null "
+            "when the row duplicates nothing. Found at the merge from the raster-hash "
+            "columns; 'pixel-patrol duplicates REPORT' lists the sets.",
+            producer=QC_PRODUCER,
+        ),
+        Column(
+            "duplicate_kind",
+            "string",
+            "Kind of the row's duplicate set: 'exact' (images with equal content_hash: the "
+            "same dtype, shape and pixels, whatever the format), 'near' (images whose phash "
+            "differ in at most 6 of 64 bits and whose signatures correlate at 0.95 or more, "
+            "linked transitively; empty images are never near duplicates) or 'plane' "
+            "(planes of one image with equal plane_hash, or plane_noise_distance below 0.5 "
+            "against the previous plane); null outside sets.",
+            producer=QC_PRODUCER,
+        ),
+        Column(
+            "duplicate_of",
+            "string",
+            "Path of the set's first member (by path, child id, then plane indices): the "
+            "copy the others duplicate; null outside sets.",
+            producer=QC_PRODUCER,
+        ),
     ]
 
 

@@ -71,6 +71,10 @@ class ProjectMetadata:
             text), ``groups`` and ``dataset`` (the group- and dataset-level verdicts:
             rule, status, group, value, value_text, message), ``rule_counts`` and
             ``not_evaluated``. Empty for a report written before the QC existed.
+        duplicates: The duplicate summary of the merge: ``sets``, ``exact_sets``,
+            ``near_sets``, ``plane_sets``, ``images_in_sets``, ``planes_in_sets`` and
+            ``images_with_duplicate_planes``. Empty without ``raster-hash`` columns or
+            for a report written before the duplicate search existed.
         column_descriptions: Column name -> description, from the field metadata.
     """
 
@@ -90,6 +94,7 @@ class ProjectMetadata:
     created_at: str = field(default_factory=utc_now)
     format_version: int = FORMAT_VERSION
     qc: dict[str, Any] = field(default_factory=dict)
+    duplicates: dict[str, Any] = field(default_factory=dict)
     column_descriptions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -113,7 +118,8 @@ class ProjectMetadata:
             raise ValueError("the footer has no project_name")
         if not isinstance(values.get("paths", []), list):
             raise ValueError("footer key 'paths' is not a list")
-        for name in ("processors", "settings", "library_versions", "counts", "timings", "qc"):
+        objects = ("processors", "settings", "library_versions", "counts", "timings", "qc")
+        for name in (*objects, "duplicates"):
             if name in values and not isinstance(values[name], dict):
                 raise ValueError(f"footer key {name!r} is not an object")
         return cls(**values, column_descriptions=dict(column_descriptions))

@@ -71,15 +71,29 @@ def test_focus_peak_at_edge_and_out_of_focus_planes() -> None:
     }
 
 
-def test_duplicate_plane_needs_all_four_statistics_equal() -> None:
-    table = pl.concat([stack("dup.tif", [-2.0] * 6, copy=4), stack("ok.tif", [-2.0] * 6)])
-    near = stack("near.tif", [-2.0] * 6, copy=2).with_columns(
-        pl.when(pl.col("dim_z") == 2)
-        .then(pl.col("max_intensity") + 1)
-        .otherwise(pl.col("max_intensity"))
-        .alias("max_intensity")
+def test_duplicate_rules_read_the_sets_of_the_merge() -> None:
+    # The merge writes duplicate_kind (exact, near, plane); the rules only read it.
+    kinds = {("dup.tif", 3): "plane", ("dup.tif", 4): "plane", ("ok.tif", None): None}
+    table = pl.concat([stack("dup.tif", [-2.0] * 6), stack("ok.tif", [-2.0] * 6)])
+    table = table.with_columns(
+        pl.struct("path", "dim_z")
+        .map_elements(lambda r: kinds.get((r["path"], r["dim_z"])), return_dtype=pl.String)
+        .alias("duplicate_kind"),
+        pl.lit("dup-000000000000").alias("duplicate_set"),
+        pl.col("path").alias("duplicate_of"),
     )
-    assert planes_flagged(pl.concat([table, near]), "duplicate_plane") == {"dup.tif": [3, 4]}
+    copies = images(mean_intensity=[1.0, 2.0, 3.0]).with_columns(
+        duplicate_kind=pl.Series(["exact", "near", None], dtype=pl.String),
+        duplicate_set=pl.Series(["dup-a", "dup-b", None], dtype=pl.String),
+        duplicate_of=pl.Series(["i0.tif", "i1.tif", None], dtype=pl.String),
+    )
+    assert planes_flagged(table, "duplicate_plane") == {"dup.tif": [3, 4]}
+    result = evaluate(pl.concat([table, copies], how="diagonal_relaxed"), builtin_rules())
+    flagged = result.results.filter(pl.col("rule") == "duplicate")
+    assert sorted(flagged["path"].to_list()) == ["i0.tif", "i1.tif"]
+    assert set(flagged["status"].to_list()) == {"warn"}
+    messages = result.results.filter(pl.col("rule") == "duplicate")["message"].to_list()
+    assert any("exact duplicate (set dup-a, first copy i0.tif)" in m for m in messages)
 
 
 def images(**columns: list[object]) -> pl.DataFrame:

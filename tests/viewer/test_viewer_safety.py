@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -107,6 +108,22 @@ def _start(command: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     )
+
+
+def _read_until(process: subprocess.Popen[str], text: str, timeout_s: float) -> str:
+    """The output of ``process`` up to and including the first line holding ``text``."""
+    assert process.stdout is not None
+    deadline, seen = time.monotonic() + timeout_s, []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+        if ready:
+            line = process.stdout.readline()
+            seen.append(line)
+            if text in line or not line:
+                break
+    out = "".join(seen)
+    assert text in out, out
+    return out
 
 
 def _wait_ready(process: subprocess.Popen[str], port: int) -> None:
@@ -281,10 +298,12 @@ def test_sigint_to_the_process_stops_it_and_its_child_and_the_port_is_free(
     try:
         _wait_ready(again, port)
         assert again.stdout is not None
+        # The CLI prints its "running at ... log: ..." line once it sees the server up,
+        # a moment after /_stcore/health answers; a SIGTERM before it would skip the line.
+        head = _read_until(again, "log: ", timeout_s=60)
         os.kill(again.pid, signal.SIGTERM)
         assert again.wait(timeout=60) == 130
-        out = again.stdout.read()
+        out = head + again.stdout.read()
         assert "already in use" not in out
-        assert "log: " in out
     finally:
         _stop(again)

@@ -20,6 +20,7 @@ Call graph::
       │    └─ QcSpec.needed              -> the columns the rules read, kept
       ├─ _cross_chunk_duplicates         -> keys repeated in two chunks
       ├─ _raise_failures                 -> every failure case at once, if any
+      ├─ pairing.pair                    -> duplicate_set, _kind, _of per row; summary
       ├─ assess.assess                   -> qc_status, qc_issues, qc_messages per row
       ├─ _write_chunks       pass 2, per chunk: rows + their verdicts -> RowGroups
       ├─ integrity.seal                  the final footer: metadata, qc, checksums
@@ -42,6 +43,7 @@ import pyarrow.parquet as pq
 
 from pixel_patrol_base.errors import NotAReportError, OutputError
 from pixel_patrol_base.pipeline.atomic import new_temp_file
+from pixel_patrol_base.pipeline.merge import pairing
 from pixel_patrol_base.pipeline.merge.assess import FOOTER_KEY as QC_FOOTER_KEY
 from pixel_patrol_base.pipeline.merge.assess import (
     LABEL_COLUMN,
@@ -53,6 +55,7 @@ from pixel_patrol_base.pipeline.merge.assess import (
     top_folder,
 )
 from pixel_patrol_base.pipeline.merge.buffers import Counter, RowGroups
+from pixel_patrol_base.pipeline.merge.pairing import DUPLICATE_COLUMNS
 from pixel_patrol_base.pipeline.shard.chunks import COMPRESSION, chunk_field, conform, union_schema
 from pixel_patrol_base.table import catalog, integrity, validation
 from pixel_patrol_base.table.footer import FOOTER_KEY, encode_footer
@@ -61,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 ADDED_COLUMNS = (LABEL_COLUMN, TOP_FOLDER)
 """Columns the merge derives for each chunk (before validation)."""
+JUDGED_COLUMNS = (*DUPLICATE_COLUMNS, *VERDICT_COLUMNS)
+"""Columns the merge computes over all rows (after validation), in the order computed."""
 PASSTHROUGH_DESCRIPTION = "Metadata passed through by the loader; not in the column catalog."
 
 
@@ -119,13 +124,13 @@ def _plan_schema(chunks: Sequence[Path]) -> tuple[pa.Schema, pa.Schema]:
             ) from exc
     if not unified.names:
         unified = pa.schema([chunk_field(n, pa.null()) for n in catalog.core_column_names()])
-    merged = [n for n in unified.names if n not in (*ADDED_COLUMNS, *VERDICT_COLUMNS)]
-    names = column_order([*merged, *ADDED_COLUMNS, *VERDICT_COLUMNS])
+    merged = [n for n in unified.names if n not in (*ADDED_COLUMNS, *JUDGED_COLUMNS)]
+    names = column_order([*merged, *ADDED_COLUMNS, *JUDGED_COLUMNS])
     reading = pa.schema(
         [
             unified.field(n) if n in unified.names else chunk_field(n, pa.null())
             for n in names
-            if n not in VERDICT_COLUMNS
+            if n not in JUDGED_COLUMNS
         ]
     )
     final = pa.schema(
@@ -201,9 +206,11 @@ def merge_chunks(
     """Merge chunk files into the validated, QC-judged report at ``output``, atomically.
 
     Chunks are streamed one at a time, twice: the first pass validates and counts them
-    and keeps only the columns the QC rules read (:meth:`QcSpec.needed`); the rules are
-    then judged on those; the second pass writes each chunk's rows with their
-    ``qc_status``, ``qc_issues`` and ``qc_messages``. So memory is bounded by the
+    and keeps only the columns the QC rules and the duplicate search read
+    (:meth:`QcSpec.needed`, :func:`.pairing.inputs`); the duplicate sets are found and
+    the rules judged on those (a rule may read ``duplicate_kind``); the second pass writes
+    each chunk's rows with their ``duplicate_*`` columns, ``qc_status``, ``qc_issues``
+    and ``qc_messages``. So memory is bounded by the
     largest chunk (as Arrow plus polars, which share buffers), one pending row group,
     the distinct paths of all chunks (for the file count and the cross-chunk key
     check) and the rule columns of every row (a few numbers per row), not by the
@@ -216,8 +223,9 @@ def merge_chunks(
         labels: ``imported_path`` -> short label, stored as ``imported_path_short``.
         metadata: Footer metadata (see :class:`~pixel_patrol_base.table.footer.ProjectMetadata`);
             its ``counts`` are updated with files, images, failed and rows. Its ``qc``
-            entry is set to the QC results unless ``metadata`` already has one (a
-            footer copied from another report keeps its own).
+            entry is set to the QC results and its ``duplicates`` entry to the
+            duplicate summary unless ``metadata`` already has them (a footer copied from
+            another report keeps its own).
         row_group_size: Rows per Parquet row group.
         qc: The rules and grouping to judge by (default: the built-in rules, the
             default grouping without added paths).
@@ -240,13 +248,16 @@ def merge_chunks(
     counter, failures, needed = _check_chunks(chunks, labels, reading, spec)
     failures.append(_cross_chunk_duplicates(chunks, counter))
     _raise_failures(failures, chunks)
+    paired = pairing.pair(needed, chunks)
+    needed = needed.hstack(paired.columns)
     result = assess(needed, spec)
-    verdicts = result.rows.select(VERDICT_COLUMNS)
+    verdicts = paired.columns.hstack(result.rows.select(VERDICT_COLUMNS))
     del needed
     counts = counter.counts()
     qc_entry = qc_footer(result, spec.rules)
     footer = {
         QC_FOOTER_KEY: qc_entry,
+        pairing.FOOTER_KEY: paired.summary,
         **metadata,
         "counts": {**metadata.get("counts", {}), **counts},
     }
@@ -357,7 +368,8 @@ def _check_chunks(
         NotAReportError: when a chunk cannot be read.
     """
     chunk_schema = _chunk_schema(reading)
-    needed_names = spec.needed(reading.names)
+    wanted = [*spec.needed(reading.names), *pairing.inputs(reading.names)]
+    needed_names = list(dict.fromkeys(wanted))
     counter, failures, kept = Counter(), [], []
     for i, chunk in enumerate(chunks):
         table = _read_chunk(chunk, chunk_schema)

@@ -23,8 +23,6 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from pixel_patrol_base.duplicates.sets import find_duplicates
-
 DUPLICATE_COLUMNS = ("duplicate_set", "duplicate_kind", "duplicate_of")
 """The per-row duplicate columns, in the order the report holds them."""
 HASH_COLUMNS = ("content_hash", "plane_hash", "phash", "plane_noise_distance")
@@ -91,6 +89,10 @@ def pair(needed: pl.DataFrame, chunks: Sequence[Path]) -> Pairing:
     """
     if not set(HASH_COLUMNS) & set(needed.columns):
         return Pairing(_no_duplicates(needed.height))
+    # Imported here: the search compiles numba kernels, which a merge without hashes
+    # (file information only, another flavor) never needs.
+    from pixel_patrol_base.duplicates.sets import find_duplicates
+
     rows = needed.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
         *[c for c in (*KEY_COLUMNS, *HASH_COLUMNS) if c in needed.columns],
