@@ -276,7 +276,7 @@ def test_an_added_copy_reprocesses_at_most_two_shards_and_joins_a_set(tmp_path: 
     for i in range(12):
         tifffile.imwrite(data / f"u{i:02d}.tif", field(cells(200 + i), 200 + i))
     project = api.create_project("grow", data, loader="bioio", output_path=tmp_path / "r.pq")
-    settings = {"processors_included": {"raster-hash"}, "max_images_per_task": 3}
+    settings = {"processors_included": {"raster-hash"}, "max_images_per_task": 3, "max_workers": 2}
     api.process_files(project, **settings)
     first = project.last_run or {}
     assert first["shards"] >= 4
