@@ -42,7 +42,7 @@ lint: $(STAMP)
 
 test: $(STAMP) lint viewer-assets
 	bash tests/install_system_packages.sh $(TEST_SYSTEM_PACKAGES)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=30
 
 # The fast lane: lint, then every test not marked slow, browser, cluster or wheel.
 check: $(STAMP) lint

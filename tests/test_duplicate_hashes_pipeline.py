@@ -3,8 +3,9 @@
 One dataset, one Snakemake run (loader ``bioio``, processor ``raster-hash`` only), read
 back with polars, ``api.duplicates`` and ``pixel-patrol duplicates --json``:
 
-* one uint16 array saved as TIFF, 16-bit PNG, OME-TIFF and Zarr (read by the ``zarr``
-  loader, in a second run): one ``content_hash``;
+* one uint16 array saved as TIFF, 16-bit PNG, OME-TIFF and Zarr (the ``bioio`` loader
+  reads the store with the zarr reader; a second run reads it with the ``zarr`` loader):
+  one ``content_hash``;
 * a cell image, its 8-bit rescaled copy and a JPEG of that: pHash within 6 bits and
   signatures correlated ≥ 0.95; the scene moved by 12 px fails one of the two; 50
   images of other seeds of the same cells model: no pair passes both;
@@ -13,8 +14,7 @@ back with polars, ``api.duplicates`` and ``pixel-patrol duplicates --json``:
 * constant and pure-noise images: no pHash, no signature; two equal constant images are
   an exact set, the others (another constant, another noise seed) pair with nothing.
 
-The merge pairs them into sets: the TIFF, PNG and OME-TIFF copies are one exact set (the
-Zarr copy, read by another loader in its own report, has their ``content_hash``); the
+The merge pairs them into sets: the TIFF, PNG, OME-TIFF and Zarr copies are one exact set; the
 original, 8-bit and JPEG copies one near set; planes 3 and 4 of the stack one plane set
 (flagged by ``duplicate_plane``); nothing else is in a set.
 
@@ -52,7 +52,7 @@ MAX_BITS, MIN_CORRELATION = 6, 0.95
 CAMERA = Camera(photons=400.0, offset=100.0, read=2.0)
 HASH_COLUMNS = ("content_hash", "plane_hash", "phash", "signature", "plane_noise_distance")
 SET_COLUMNS = ("duplicate_set", "duplicate_kind", "duplicate_of", "qc_issues")
-EXACT = ["same/a.tif", "same/b.png", "same/c.ome.tif"]
+EXACT = ["same/a.tif", "same/b.png", "same/c.ome.tif", "same/d.zarr"]
 NEAR = ["near/copy.jpg", "near/eight_bit.tif", "near/original.tif"]
 EMPTY_COPIES = ["empty/constant.tif", "empty/constant_copy.tif"]
 
@@ -95,6 +95,7 @@ def _write(base: Path) -> None:
     zarr.create_array(base / "zarr" / "d.zarr", data=same, chunks=(64, 96), zarr_format=2)
     base = base / "data"
     (base / "same").mkdir(parents=True)
+    zarr.create_array(base / "same" / "d.zarr", data=same, chunks=(32, 128), zarr_format=3)
     tifffile.imwrite(base / "same" / "a.tif", same, compression="zlib")
     iio.imwrite(base / "same" / "b.png", same)
     tifffile.imwrite(base / "same" / "c.ome.tif", same, ome=True, metadata={"axes": "YX"})
@@ -160,7 +161,7 @@ def _near(a: dict[str, object], b: dict[str, object]) -> tuple[int, float | None
 
 
 def test_the_same_pixels_in_four_formats_have_one_content_hash(table: pl.DataFrame) -> None:
-    paths = ["same/a.tif", "same/b.png", "same/c.ome.tif", "d.zarr"]
+    paths = [*EXACT, "d.zarr"]
     hashes = {p: _image(table, p)["content_hash"] for p in paths}
     assert len(set(hashes.values())) == 1, hashes
     others = table.filter(
@@ -267,7 +268,7 @@ def test_api_and_cli_list_the_sets_from_the_report_alone(reports: dict[str, Path
     assert [entry["set"] for entry in json.loads(printed)["sets"]] == sets["set"].to_list()
     summary = api.load(reports["data"])[1].duplicates
     assert summary["sets"] == 4 and summary["exact_sets"] == 2 and summary["near_sets"] == 1
-    assert summary["images_in_sets"] == 8 and summary["planes_in_sets"] == 2
+    assert summary["images_in_sets"] == 9 and summary["planes_in_sets"] == 2
 
 
 def test_an_added_copy_reprocesses_at_most_two_shards_and_joins_a_set(tmp_path: Path) -> None:

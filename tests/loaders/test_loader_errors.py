@@ -31,7 +31,7 @@ def _assert_one_line(error: pytest.ExceptionInfo[ImageLoadError], name: str) -> 
 @pytest.mark.parametrize(
     ("loader_id", "name"),
     [("tifffile", "corrupt.tif"), ("bioio", "corrupt.tif"), ("bioio", "truncated.png"),
-     ("zarr", "not_a_store.zarr"), ("zarr", "corrupt.tif")],
+     ("zarr", "not_a_store.zarr"), ("zarr", "corrupt.tif"), ("bioio", "not_a_store.zarr")],
 )  # fmt: skip
 def test_a_broken_file_raises_one_line_image_load_error(
     loader_id: str, name: str, broken: dict[str, Path]
@@ -52,7 +52,7 @@ def test_bioio_says_what_each_plugin_answered(broken: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "package"),
-    [("sample.nd2", "bioio-nd2"), ("not_a_store.zarr", "bioio-ome-zarr")],
+    [("sample.nd2", "bioio-nd2")],
 )
 def test_missing_bioio_plugin_names_the_package(
     name: str, package: str, broken: dict[str, Path]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.loaders.bioio import fallback
 from pixel_patrol_base.loaders.bioio.metadata import (
     declared_bit_depth,
     image_info,
@@ -47,31 +48,19 @@ class BioioLoader:
     def read_header(self, path: Path) -> list[ImageInfo]:
         """One :class:`ImageInfo` per scene, without loading pixels.
 
+        A Zarr store that no bioio plugin reads goes to the zarr reader
+        (:mod:`.fallback`); its rows have ``format_reader`` ``zarr``.
+
         Raises:
             MissingFormatPluginError: when the format's bioio plugin is not installed.
             ImageLoadError: when the file cannot be opened.
         """
+        if fallback.is_zarr_store(path):
+            return fallback.zarr_header(path, lambda: _bioimage_header(path))
         direct = open_without_bioio(path)
         if direct is not None:
             return _direct_header(path, direct)
-        image, plugin = open_bioimage(path)
-        try:
-            with quiet_ome_types():
-                scenes = list(image.scenes)
-                if not scenes:  # e.g. a TIFF whose first-page offset points nowhere
-                    raise ImageLoadError(
-                        f"cannot read '{path.name}' with {plugin}: the file holds no image "
-                        "(no scene); check that it is not corrupt or truncated"
-                    )
-                infos = [
-                    _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
-                    for scene in scenes
-                ]
-        except Exception as exc:
-            close_opened(image)
-            raise load_error(path, plugin, exc) from exc
-        keep_recent(path, (image, plugin))
-        return infos
+        return _bioimage_header(path)
 
     def open_array(self, path: Path, info: ImageInfo) -> Any:
         """Lazy dask array of one scene (level 0), axes in ``info.dim_order``.
@@ -79,6 +68,8 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened or no longer matches ``info``.
         """
+        if fallback.read_by_fallback(info):
+            return fallback.zarr_reader().open_array(path, info)
         return open_level(path, info, 0)
 
     def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
@@ -87,6 +78,8 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be read or no longer matches ``info``.
         """
+        if fallback.read_by_fallback(info):
+            return fallback.zarr_reader().read_array(path, info)
         return read_scene(path, info)
 
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
@@ -97,6 +90,8 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened.
         """
+        if fallback.read_by_fallback(info):
+            return fallback.zarr_reader().open_thumbnail_array(path, info, min_side)
         handle = BioioHandle(path, info.child_id, 0)
         try:
             plan = handle.checked_plan(info)
@@ -114,6 +109,28 @@ class BioioLoader:
         finally:
             handle.close()
         return None if best is None else open_level(path, info, best)
+
+
+def _bioimage_header(path: Path) -> list[ImageInfo]:
+    """The headers of ``path`` as bioio and the first plugin that opens it give them."""
+    image, plugin = open_bioimage(path)
+    try:
+        with quiet_ome_types():
+            scenes = list(image.scenes)
+            if not scenes:  # e.g. a TIFF whose first-page offset points nowhere
+                raise ImageLoadError(
+                    f"cannot read '{path.name}' with {plugin}: the file holds no image "
+                    "(no scene); check that it is not corrupt or truncated"
+                )
+            infos = [
+                _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
+                for scene in scenes
+            ]
+    except Exception as exc:
+        close_opened(image)
+        raise load_error(path, plugin, exc) from exc
+    keep_recent(path, (image, plugin))
+    return infos
 
 
 def _direct_header(path: Path, direct: DirectFile) -> list[ImageInfo]:

@@ -1,0 +1,47 @@
+"""The ``bioio`` loader reads Zarr stores that no bioio plugin reads with the zarr reader.
+
+The default install has no bioio-ome-zarr, so without the fallback every Zarr store of a
+``bioio`` run would be a load-error row; with it, the store's header and pixels equal
+those of the ``zarr`` loader, and its rows say ``format_reader = zarr``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from pixel_patrol_base.loaders.bioio import fallback
+from pixel_patrol_base.loaders.zarr_loader import READER
+from pixel_patrol_base.plugins import get_loader
+
+REAL_ZARR = Path(__file__).resolve().parents[2].parent / "shared/testdata/real/ome-zarr"
+
+
+def test_the_fallback_names_the_zarr_loaders_reader() -> None:
+    assert fallback.ZARR_READER == READER
+
+
+def test_a_plain_zarr_array_reads_as_by_the_zarr_loader(tmp_path: Path) -> None:
+    pixels = np.arange(40 * 70, dtype=np.uint16).reshape(40, 70)
+    zarr.create_array(tmp_path / "a.zarr", data=pixels, chunks=(16, 32), zarr_format=2)
+    bioio, own = get_loader("bioio"), get_loader("zarr")
+    [info] = bioio.read_header(tmp_path / "a.zarr")
+    assert info == own.read_header(tmp_path / "a.zarr")[0]
+    assert info.extra["format_reader"] == READER
+    np.testing.assert_array_equal(bioio.read_array(tmp_path / "a.zarr", info), pixels)
+    np.testing.assert_array_equal(np.asarray(bioio.open_array(tmp_path / "a.zarr", info)), pixels)
+
+
+@pytest.mark.parametrize("name", ["ome-zarr-py_v1.zarr", "ome-zarr-py_v2.zarr", "plate-01.zarr"])
+def test_real_ome_zarr_stores_read_through_the_bioio_loader(name: str) -> None:
+    path = REAL_ZARR / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/testdata/real)")
+    bioio, own = get_loader("bioio"), get_loader("zarr")
+    infos = bioio.read_header(path)
+    assert infos == own.read_header(path)
+    first = infos[0]
+    assert bioio.read_array(path, first).shape == first.shape
