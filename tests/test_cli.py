@@ -452,6 +452,61 @@ def test_plain_progress_is_throttled_and_ends_at_100() -> None:
     assert "\r" not in stream.getvalue()
 
 
+def test_progress_shows_the_files_listed_before_the_plan_is_known() -> None:
+    stream, clock = io.StringIO(), FakeClock()
+    bar = ProgressBar(stream, is_tty=False, clock=clock)
+    bar(0, -1)
+    for found in (1000, 2000, 412000):
+        clock.now += 2.5
+        bar.listing(found)
+    bar.listing(412000)  # nothing new: no line
+    bar(0, 412000)
+    bar.listing(500000)  # the plan is known: listing is over
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "pixel-patrol: planning... 0 s"
+    assert lines[1:4] == [
+        "pixel-patrol: listing files: 1,000 found, 2 s",
+        "pixel-patrol: listing files: 2,000 found, 5 s",
+        "pixel-patrol: listing files: 412,000 found, 8 s",
+    ]
+    assert lines[4].startswith("pixel-patrol:   0% 0/412000 files") and len(lines) == 5
+
+
+def test_the_monitor_reports_the_plan_jobs_listing_count(tmp_path: Path) -> None:
+    from pixel_patrol_base.pipeline.counts import CountWriter
+    from pixel_patrol_base.pipeline.run import layout
+    from pixel_patrol_base.pipeline.run.runner import ProgressMonitor
+
+    seen: list[int] = []
+
+    class Listening:
+        def __call__(self, done: int, total: int) -> None:
+            pass
+
+        def listing(self, found: int) -> None:
+            seen.append(found)
+
+    monitor = ProgressMonitor(tmp_path, time.time_ns() - 1_000_000_000, Listening())
+    monitor.poll()  # no file yet
+    CountWriter(layout.discovery_file(tmp_path)).update(1234, force=True)
+    monitor.poll()
+    stale = ProgressMonitor(tmp_path, time.time_ns() + 10**12, Listening())
+    stale.poll()  # a count from before the run started is not shown
+    assert seen == [1234]
+
+
+def test_discovery_reports_the_entries_listed_per_folder(tmp_path: Path) -> None:
+    from pixel_patrol_base.pipeline.plan.discovery import discover
+
+    for folder in ("a", "b", "c"):
+        for i in range(3):
+            write_file(tmp_path / folder / f"{i}.txt", "x")
+    counts: list[int] = []
+    found = discover(tmp_path, on_found=counts.append)
+    assert len(found.entries) == 9
+    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] >= 6
+
+
 def test_terminal_progress_redraws_in_place() -> None:
     stream, clock = io.StringIO(), FakeClock()
     bar = ProgressBar(stream, is_tty=True, clock=clock)

@@ -1,10 +1,11 @@
 """A small terminal progress bar for the CLI, fed by ``progress_callback(done, total)``.
 
 On a terminal the bar is redrawn in place with ``\\r``; ``total == -1`` (the plan is not
-known yet) shows a spinner. When the stream is not a terminal (a log file, CI) a plain
-line is printed at most every ``interval`` seconds, and once more when the run reaches
-100 %. Only the standard library is used; the library itself never prints, so this
-module is used by :mod:`pixel_patrol_base.cli.process` only.
+known yet) shows a spinner, and the files listed so far once the plan job reports them
+(:meth:`ProgressBar.listing`: "listing files: 412,000 found"). When the stream is not
+a terminal (a log file, CI) a plain line is printed at most every ``interval`` seconds,
+and once more when the run reaches 100 %. Only the standard library is used; the library
+itself never prints, so this module is used by :mod:`pixel_patrol_base.cli.process` only.
 """
 
 from __future__ import annotations
@@ -58,10 +59,18 @@ class ProgressBar:
         self._started = clock()
         self._last_draw: float | None = None
         self._last_state: tuple[int, int] | None = None
+        self._last_found: int | None = None
         self._state = (0, -1)
         self._ticks = 0
         self._drawn_width = 0
         self._closed = False
+        self._found: int | None = None
+
+    def listing(self, found: int) -> None:
+        """Record the files listed so far, while the plan is not known yet."""
+        if self._found != found and self._state[1] < 0:
+            self._found = found
+            self(*self._state)
 
     def __call__(self, done: int, total: int) -> None:
         """Record progress and redraw when due."""
@@ -75,7 +84,7 @@ class ProgressBar:
                 self._draw_tty(now)
                 self._ticks += 1
             return
-        if self._state == self._last_state:
+        if self._state == self._last_state and self._found == self._last_found:
             return
         first_known = total >= 0 and (self._last_state is None or self._last_state[1] < 0)
         due = self._last_draw is None or now - self._last_draw >= self._interval
@@ -87,6 +96,8 @@ class ProgressBar:
         elapsed = _format_seconds(now - self._started)
         if total < 0:
             spinner = f"{SPINNER[self._ticks % len(SPINNER)]} " if self._tty else ""
+            if self._found is not None:
+                return f"{spinner}listing files: {self._found:,} found, {elapsed}"
             return f"{spinner}planning... {elapsed}"
         if total == 0:
             return f"no files to process, {elapsed}"
@@ -117,6 +128,7 @@ class ProgressBar:
         self._stream.flush()
         self._last_draw = now
         self._last_state = self._state
+        self._last_found = self._found
 
     def clear(self) -> None:
         """Erase the bar from a terminal line (before something else is printed there)."""

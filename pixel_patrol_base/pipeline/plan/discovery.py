@@ -88,8 +88,10 @@ class _Walker:
         exclude: list[str],
         *,
         follow_external: bool,
+        on_found: Callable[[int], None] | None = None,
     ) -> None:
         self.base = base
+        self.on_found = on_found
         self.roots = roots
         self.extensions = extensions
         self.exclude = exclude
@@ -259,6 +261,8 @@ class _Walker:
                 where = prefix.rstrip("/") or "."
                 self.skip("unreadable", f"cannot read folder '{where}': {exc.strerror}; skipped")
                 continue
+            if self.on_found is not None:
+                self.on_found(len(self.entries))
             with it:
                 for item in it:
                     name = item.name
@@ -347,6 +351,7 @@ def discover(
     extensions: frozenset[str] | None = None,
     exclude: Sequence[Path] = (),
     follow_external_links: bool = False,
+    on_found: Callable[[int], None] | None = None,
 ) -> Discovery:
     """List the files of a project.
 
@@ -371,6 +376,8 @@ def discover(
         exclude: Absolute paths to leave out together with everything under them (the
             output file, the workdir).
         follow_external_links: Follow symlinks whose target lies outside ``base_dir``.
+        on_found: Called with the number of entries listed so far, once per folder
+            walked (for progress; keep it cheap).
 
     Returns:
         The entries sorted by path, the per-extension counts of files filtered out, the
@@ -383,7 +390,12 @@ def discover(
         {str(Path(p).absolute()) for p in exclude} | {os.path.realpath(p) for p in exclude}
     )
     walker = _Walker(
-        base, roots - {"."}, extensions, excluded, follow_external=follow_external_links
+        base,
+        roots - {"."},
+        extensions,
+        excluded,
+        follow_external=follow_external_links,
+        on_found=on_found,
     )
     ordered = sorted(roots, key=lambda r: (r.count("/"), r))
     for root in ordered:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base import plugins
+from pixel_patrol_base.pipeline.counts import CountWriter
 from pixel_patrol_base.pipeline.plan.discovery import Discovery, FileEntry, discover
 from pixel_patrol_base.pipeline.plan.sharding import ShardPlan, plan_shards
 from pixel_patrol_base.pipeline.run import layout
@@ -64,13 +65,16 @@ def _previous_target(workdir: Path) -> int | None:
 def make_plan(config: RunConfig) -> Plan:
     """Discover the files of ``config`` and shard them (no files are written)."""
     started = time.perf_counter()
+    found_so_far = CountWriter(layout.discovery_file(config.workdir))
     found = discover(
         config.base_dir,
         config.paths,
         extensions=extension_filter(config),
         exclude=(config.workdir, config.output),
         follow_external_links=config.follow_external_links,
+        on_found=found_so_far.update,
     )
+    found_so_far.update(len(found.entries), force=True)
     fingerprint = processing_fingerprint(config)
     shards = plan_shards(
         found.entries,

@@ -10,6 +10,7 @@ API all go through these names, so the layout of ``<workdir>/`` is defined once:
     shards/<id>.json             one content-addressed shard: its file entries
     chunks/<id>.parquet          the rows of one shard
     progress/<id>.txt            files done so far by a running shard job
+    progress/discovery.txt       files listed so far by the plan job
     logs/                        Snakemake and per-job logs
     benchmarks/                  Snakemake's per-job benchmarks
     run/summary.json             counts and timings of the last merge
@@ -34,6 +35,7 @@ ERROR = "run/error.json"
 SHARD_PATTERN = "shards/{shard}.json"
 CHUNK_PATTERN = "chunks/{shard}.parquet"
 PROGRESS_PATTERN = "progress/{shard}.txt"
+DISCOVERY = "progress/discovery.txt"
 SNAKEMAKE_LOG = "logs/snakemake.log"
 PLAN_LOG = "logs/plan.log"
 MERGE_LOG = "logs/merge.log"
@@ -62,6 +64,11 @@ def chunk_file(workdir: Path, shard_id: str) -> Path:
 def progress_file(workdir: Path, shard_id: str) -> Path:
     """The running count of files a shard job has finished."""
     return workdir / PROGRESS_PATTERN.format(shard=shard_id)
+
+
+def discovery_file(workdir: Path) -> Path:
+    """The running count of files the plan job has listed so far."""
+    return workdir / DISCOVERY
 
 
 def summary_file(workdir: Path) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from pixel_patrol_base import resources
 from pixel_patrol_base.errors import ReportValidationError, WorkflowError
+from pixel_patrol_base.pipeline.counts import read_count
 from pixel_patrol_base.pipeline.run import layout
 from pixel_patrol_base.pipeline.run.outputs import log_header
 from pixel_patrol_base.pipeline.run.records import JobError, PlanRecord, RunSummary
@@ -102,8 +103,17 @@ class ProgressMonitor:
         return self._plan
 
     def poll(self) -> None:
-        """Update ``done``/``total`` and call the callback."""
+        """Update ``done``/``total`` and call the callback.
+
+        Until the plan is known, a callback with a ``listing(found)`` method (the CLI's
+        progress bar) is also told how many files the plan job has listed so far.
+        """
         plan = self._load_plan()
+        listing = getattr(self._callback, "listing", None)
+        if plan is None and callable(listing):
+            found = read_count(layout.discovery_file(self._workdir), since_ns=self._started_ns)
+            if found is not None:
+                listing(found)
         if plan is not None:
             self.total = plan.n_files
             done = 0
@@ -111,10 +121,7 @@ class ProgressMonitor:
                 if shard.reused:
                     done += shard.n_files
                     continue
-                try:
-                    done += int(layout.progress_file(self._workdir, shard.id).read_text())
-                except (OSError, ValueError):
-                    continue
+                done += read_count(layout.progress_file(self._workdir, shard.id)) or 0
             self.done = min(done, self.total)
         if self._callback is not None:
             self._callback(self.done, self.total)

@@ -9,7 +9,7 @@ Call graph::
       ├─ images.image_rows(entry, ...)         header + pixel rows, when a loader is set
       │                                        (a name that is not UTF-8 is opened by
       │                                        its raw bytes: plan.names.raw_path)
-      ├─ ProgressWriter.update(done)           progress/<id>.txt, at most twice a second
+      ├─ CountWriter.update(done)             progress/<id>.txt, at most twice a second
       └─ chunks.ChunkWriter                    parts of rows_per_part rows, atomic rename
 
 The loop over files is tight on purpose: one job handles many files, so the cost of
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pixel_patrol_base.pipeline.atomic import write_text_atomic
+from pixel_patrol_base.pipeline.counts import CountWriter
 from pixel_patrol_base.pipeline.plan.discovery import FileEntry
 from pixel_patrol_base.pipeline.plan.names import printable, raw_path
 from pixel_patrol_base.pipeline.plan.planner import read_entries
@@ -102,23 +102,6 @@ def _bad_name_rows(rows: list[dict[str, Any]], warnings: list[str]) -> list[dict
     return fixed
 
 
-class ProgressWriter:
-    """Writes the number of files done to a small file, throttled."""
-
-    def __init__(self, path: Path, interval_s: float = 0.5) -> None:
-        self._path = path
-        self._interval = interval_s
-        self._last = 0.0
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    def update(self, done: int, *, force: bool = False) -> None:
-        """Record ``done`` if the interval has passed (or ``force``)."""
-        now = time.monotonic()
-        if force or now - self._last >= self._interval:
-            write_text_atomic(self._path, str(done), "ascii")
-            self._last = now
-
-
 def run_shard(shard_path: Path, chunk_path: Path, config: RunConfig, progress_path: Path) -> None:
     """Process every entry of ``shard_path`` and write ``chunk_path`` atomically."""
     from pixel_patrol_base.pipeline.shard.chunks import ChunkInfo, ChunkWriter
@@ -126,7 +109,7 @@ def run_shard(shard_path: Path, chunk_path: Path, config: RunConfig, progress_pa
     started, cpu_started = time.perf_counter(), time.process_time()
     entries = read_entries(shard_path)
     base_dir = config.base_dir
-    progress = ProgressWriter(progress_path)
+    progress = CountWriter(progress_path)
     image_rows = None
     if config.loader is not None:
         from pixel_patrol_base.pipeline.shard.images import ImageRows
