@@ -11,6 +11,9 @@ runs must agree with plain NumPy.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import polars as pl
 import pytest
 
@@ -24,6 +27,16 @@ LARGE = ("large/plane.tif", "large/stack.tif")
 # The block-wise run imports 'large' only, so its labels and its duplicate sets (whose
 # ids derive from their members) differ from those of the whole dataset.
 SKIP = {"imported_path", "imported_path_short", "duplicate_set", "duplicate_of"}
+
+SET_ID = re.compile(r"dup-[0-9a-f]+")
+
+
+def _without_set_ids(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with the duplicate set ids in its QC messages masked (they name the set)."""
+    messages = row.get("qc_messages")
+    if messages:
+        row["qc_messages"] = [SET_ID.sub("dup-…", m) for m in messages]
+    return row
 
 
 def test_blockwise_rows_equal_in_memory_rows(blockwise_run: Run, bioio_run: Run) -> None:
@@ -41,6 +54,7 @@ def test_blockwise_rows_equal_in_memory_rows(blockwise_run: Run, bioio_run: Run)
             whole.select(columns).iter_rows(named=True),
             strict=True,
         ):
+            got, want = _without_set_ids(got), _without_set_ids(want)
             problems += [f"{path} level {want['obs_level']}: {d}" for d in all_equal(got, want)]
     assert not problems, "\n".join(problems[:40])
 

@@ -111,17 +111,22 @@ def _start(command: list[str]) -> subprocess.Popen[str]:
 
 
 def _read_until(process: subprocess.Popen[str], text: str, timeout_s: float) -> str:
-    """The output of ``process`` up to and including the first line holding ``text``."""
+    """The output of ``process`` up to and including the first chunk holding ``text``.
+
+    Reads the pipe's file descriptor directly: ``select`` cannot see lines that a
+    buffered ``readline`` has already pulled into Python's buffer.
+    """
     assert process.stdout is not None
-    deadline, seen = time.monotonic() + timeout_s, []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
+    fd = process.stdout.fileno()
+    deadline, seen = time.monotonic() + timeout_s, b""
+    while time.monotonic() < deadline and text.encode() not in seen:
+        ready, _, _ = select.select([fd], [], [], 0.5)
         if ready:
-            line = process.stdout.readline()
-            seen.append(line)
-            if text in line or not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-    out = "".join(seen)
+            seen += chunk
+    out = seen.decode(errors="replace")
     assert text in out, out
     return out
 

@@ -163,6 +163,18 @@ def build_config(project: Project, settings: ProcessingSettings) -> dict[str, An
     }
 
 
+def config_yaml(config: Mapping[str, Any]) -> str:
+    """``config`` as the YAML text :func:`write_config` writes, which loads back equal.
+
+    Non-ASCII text stays readable, except where PyYAML would not read back what it wrote
+    (it emits U+0085, NEL, unquoted as a line break): then every such character is escaped.
+    """
+    text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+    if yaml.safe_load(text) != dict(config):
+        text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=False)
+    return text
+
+
 def write_config(config: Mapping[str, Any], path: Path) -> None:
     """Write ``config`` as YAML (atomically, so a by-hand run never sees half a file).
 
@@ -170,7 +182,7 @@ def write_config(config: Mapping[str, Any], path: Path) -> None:
     started by hand from it is later taken for a PixelPatrol workdir.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True))
+    write_text_atomic(path, config_yaml(config))
     if config.get("output"):
         claim_workdir(path.parent, Path(config["output"]))
 
