@@ -29,7 +29,7 @@ viewer-assets: $(STAMP)
 example: $(STAMP) viewer-assets
 	$(BIN)/python -m pixel_patrol_base.example example/data
 	$(BIN)/pixel-patrol process example/data -o example/report.parquet --name example \
-		--description "Generated example dataset"
+		-p control -p treated --description "Generated example dataset"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

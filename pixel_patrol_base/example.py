@@ -27,6 +27,10 @@ def _blobs(rng: np.random.Generator, shape: tuple[int, int], n: int, peak: float
     return scaled
 
 
+CONDITIONS = ("control", "treated")
+"""The dataset's condition folders: ``make example`` adds them as paths (``-p``)."""
+
+
 def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:
     """Write the example dataset into ``dest`` (created if needed).
 
@@ -38,7 +42,7 @@ def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:
 
     root = Path(dest)
     rng = np.random.default_rng(seed)
-    for condition, brightness in (("control", 2000.0), ("treated", 3500.0)):
+    for condition, brightness in zip(CONDITIONS, (2000.0, 3500.0), strict=True):
         for plate in ("plate 1", "plate 2"):
             folder = root / condition / plate
             folder.mkdir(parents=True, exist_ok=True)
@@ -67,11 +71,24 @@ def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:
     return root
 
 
+def dataset_present(dest: str | Path) -> bool:
+    """Whether ``dest`` already holds the example dataset (its condition folders)."""
+    return all((Path(dest) / condition).is_dir() for condition in CONDITIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: generate the dataset into the given folder."""
+    """Command-line entry: generate the dataset into the given folder, only when missing.
+
+    An existing dataset is kept as it is (rewriting it would change every file's mtime,
+    so the next ``process`` would redo every image); ``--force`` writes it again.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dest", type=Path, help="folder to write the dataset into")
+    parser.add_argument("--force", action="store_true", help="write it even when present")
     args = parser.parse_args(argv)
+    if dataset_present(args.dest) and not args.force:
+        print(f"example dataset already in {args.dest}; kept (--force writes it again)")
+        return 0
     make_example_dataset(args.dest)
     print(f"example dataset written to {args.dest}")
     return 0

@@ -107,8 +107,8 @@ def test_charts_follow_the_group_and_nothing_leaves_the_machine(
                 has_text="Group by"
             )
             group.locator("input").click()
-            group.locator("input").fill("file_extension")
-            page.get_by_role("option", name="file_extension", exact=True).click()
+            group.locator("input").fill("file extension")  # the list names it in words
+            page.get_by_role("option", name="file extension", exact=True).click()
             page.wait_for_function(
                 """(sel) => [...document.querySelectorAll(sel)]
                        .filter(e => e.textContent.includes("ome.tif")

@@ -9,6 +9,11 @@ from pixel_patrol_base.viewing import widgets as pw
 
 from .text import heading, literal, small
 
+USER_FACTS = {"files_found": "files_found", "images": "images", "failed": "failed_to_load"}
+"""Footer count -> the key it is shown under (``_`` as spaces): what a user asks about.
+The run's bookkeeping (rows, shards processed / reused) stays out of the header; the
+static viewer (``main.js`` ``drawHeader``) shows the same."""
+
 
 def draw(meta: ProjectMetadata) -> None:
     """Draw the header; report text is shown literally, never as Markdown or HTML.
@@ -17,7 +22,7 @@ def draw(meta: ProjectMetadata) -> None:
     :func:`~pp_viewer.text.small`), the description is ``st.text`` and the counts'
     labels go through :func:`~pp_viewer.text.literal` (``st.metric`` renders Markdown).
 
-    The counts are the footer's numeric ones, as the static viewer shows them
+    The counts are the footer's :data:`USER_FACTS`, as the static viewer shows them
     (:func:`~pixel_patrol_base.viewing.widgets.header_facts`).
     """
     heading(meta.project_name)
@@ -27,7 +32,10 @@ def draw(meta: ProjectMetadata) -> None:
         small(line)
     if meta.description:
         st.text(str(meta.description))
-    shown = pw.header_facts(meta.counts)
+    counts = {
+        shown_as: meta.counts[key] for key, shown_as in USER_FACTS.items() if key in meta.counts
+    }
+    shown = pw.header_facts(counts)
     if shown:
         for cell, (label, value) in zip(st.columns(len(shown)), shown, strict=True):
             cell.metric(literal(label), literal(value))

@@ -2,9 +2,10 @@
 
 Pure function of the query result (no Streamlit): the declaration's ``image`` column
 holds PNG thumbnails, its ``color`` column the group value. Colours come from
-:func:`pixel_patrol_base.viewing.widgets.group_colors` (sorted group names, as Vega-Lite
-orders a colour domain), so a group's border matches its colour in the charts. The
-legend maps each group to its colour; file names stay data, never markup.
+:func:`pixel_patrol_base.viewing.widgets.palettes.group_colors` with the report's sorted
+group domain (the one every chart's colour scale gets), so a group's border matches its
+colour in the charts. The legend maps each shown group to its colour; file names stay
+data, never markup.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image, UnidentifiedImageError
 
-from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.palettes import group_colors
 
 CELL = 72
 BORDER = 3
@@ -29,11 +30,17 @@ def _hex_rgb(color: str) -> tuple[int, int, int]:
 
 
 def compose(
-    table: pa.Table, palette: str | None, image: str = "thumbnail", color: str = "group"
+    table: pa.Table,
+    palette: str | None,
+    image: str = "thumbnail",
+    color: str = "group",
+    domain: list[str] | None = None,
 ) -> tuple[np.ndarray | None, pa.Table]:
     """The mosaic as an RGB array (``None`` without thumbnails) and its colour legend.
 
-    ``image`` names the column of PNG thumbnails, ``color`` the group column.
+    ``image`` names the column of PNG thumbnails, ``color`` the group column, ``domain``
+    the report's sorted group domain (the charts' colour scale); the legend lists the
+    groups shown, in domain order.
     """
     empty = pa.table({"group": pa.array([], pa.string()), "colour": pa.array([], pa.string())})
     if image not in table.column_names or table.num_rows == 0:
@@ -44,8 +51,9 @@ def compose(
         if color in table.column_names
         else [""] * table.num_rows
     )
-    pairs = pw.group_colors(groups, palette)
-    color_of = dict(pairs)
+    color_of = dict(group_colors(groups, palette, domain))
+    shown = set(groups)
+    pairs = [(g, c) for g, c in color_of.items() if g in shown]
     cols = min(COLUMNS, table.num_rows)
     rows = math.ceil(table.num_rows / cols)
     canvas = np.full((rows * CELL, cols * CELL, 3), 255, dtype=np.uint8)

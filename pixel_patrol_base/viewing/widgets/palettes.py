@@ -47,12 +47,41 @@ def palette_colors(name: str | None, n: int) -> list[str]:
     return [colors[i % len(colors)] for i in range(n)]
 
 
-def apply_palette(spec: Mapping[str, Any], name: str | None) -> dict[str, Any]:
+GROUP_FIELD = "group"
+"""The query column that holds the group value; its colour encodings get the report's scale."""
+
+GROUP_DOMAIN_SQL = (
+    'SELECT DISTINCT "group" FROM (SELECT CAST({{group}} AS VARCHAR) AS "group" FROM pp_data '
+    'WHERE "obs_level" = 0) WHERE "group" IS NOT NULL'
+)
+"""The distinct group values of the whole report (unfiltered, so colours stay put when
+filtering); :func:`group_domain` sorts them. ``palettes.js`` runs the same SQL."""
+
+_COLOUR_CHANNELS = ("color", "fill", "stroke")
+
+
+def group_domain(values: Iterable[str | None]) -> list[str]:
+    """The sorted colour domain of the group values: distinct, ``None`` dropped, ordered
+    as Vega-Lite orders a nominal domain (JavaScript string order, by UTF-16 code units)."""
+    return sorted({str(v) for v in values if v is not None}, key=_utf16)
+
+
+def apply_palette(
+    spec: Mapping[str, Any], name: str | None, domain: list[str] | None = None
+) -> dict[str, Any]:
     """A copy of a Vega-Lite spec whose categorical colour range is the palette's colours.
+
+    With ``domain`` (:func:`group_domain` of the whole report), every colour, fill or
+    stroke encoding of the field ``group`` that declares no domain gets the explicit
+    scale ``{domain, range}``, so a group has the same colour in every chart, whichever
+    groups a chart shows, and in the mosaic (:func:`group_colors` with the same domain).
 
     Raises:
         WidgetStateError: when the palette is unknown.
     """
+    if domain:
+        scale = {"domain": list(domain), "range": palette_colors(name, len(domain))}
+        spec = _with_group_scale(spec, scale)
     key = DEFAULT_PALETTE if name is None else name
     colors = palette_colors(name, len(PALETTES.get(key, ())))
     out = dict(spec)
@@ -64,17 +93,41 @@ def apply_palette(spec: Mapping[str, Any], name: str | None) -> dict[str, Any]:
     return out
 
 
-def group_colors(groups: Iterable[str | None], palette: str | None) -> list[tuple[str, str]]:
-    """(group, colour) per distinct group, in the order Vega-Lite gives its colour domain.
+def _with_group_scale(node: Any, scale: Mapping[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_with_group_scale(v, scale) for v in node]
+    if not isinstance(node, Mapping):
+        return node
+    out = {k: v if k == "datasets" else _with_group_scale(v, scale) for k, v in node.items()}
+    encoding = out.get("encoding")
+    if isinstance(encoding, Mapping):
+        enc = dict(encoding)
+        for channel in _COLOUR_CHANNELS:
+            channel_def = enc.get(channel)
+            if isinstance(channel_def, Mapping) and channel_def.get("field") == GROUP_FIELD:
+                given = channel_def.get("scale") or {}
+                if "domain" not in given:
+                    enc[channel] = {**channel_def, "scale": {**given, **scale}}
+        out["encoding"] = enc
+    return out
 
-    Vega-Lite sorts a nominal colour domain ascending (JavaScript string order, i.e. by
-    UTF-16 code units), so the thumbnail mosaic's borders match the charts' colours.
-    ``None`` is the group ``""``.
+
+def group_colors(
+    groups: Iterable[str | None], palette: str | None, domain: list[str] | None = None
+) -> list[tuple[str, str]]:
+    """(group, colour) per group, in the order Vega-Lite gives its colour domain.
+
+    With ``domain`` (the report's :func:`group_domain`, as the charts get it), the
+    domain's groups come first, in its order, then any other group of ``groups``;
+    without it, the distinct ``groups`` sorted. So the thumbnail mosaic's borders match
+    the charts' colours. ``None`` is the group ``""``.
 
     Raises:
         WidgetStateError: when the palette is unknown.
     """
-    names = sorted({"" if g is None else str(g) for g in groups}, key=_utf16)
+    given = {"" if g is None else str(g) for g in groups}
+    names = list(domain or [])
+    names += group_domain(given - set(names))
     return list(zip(names, palette_colors(palette, len(names)), strict=True))
 
 

@@ -28,7 +28,7 @@ from pixel_patrol_base.viewing.widgets.sql import Ident, quote_ident
 
 log = logging.getLogger(__name__)
 
-_GROUP_FALLBACKS = ("imported_path_short", "file_extension", "dtype", "parent")
+_GROUP_SPLITTERS = ("imported_path_short", "top_folder")
 _GROUPABLE = re.compile(
     r"^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|BOOLEAN|DOUBLE|FLOAT|UBIGINT|UINTEGER|"
     r"USMALLINT|UTINYINT|HUGEINT)"
@@ -56,6 +56,97 @@ def group_options(columns: Mapping[str, str]) -> list[str]:
         for name, kind in columns.items()
         if _GROUPABLE.match(kind.upper()) and not kind.endswith("[]")
     ]
+
+
+GROUP_LABELS: dict[str, str] = {
+    "imported_path_short": "added path",
+    "top_folder": "top-level folder",
+    "parent": "folder",
+    "file_extension": "file extension",
+}
+"""How the group-by list names the folder levels and other well-known columns."""
+
+GROUP_FIRST = ("imported_path_short", "top_folder", "parent", "file_extension")
+"""Columns offered first, in this order, when the table has them."""
+
+MAX_GROUP_INTEGERS = 20
+"""An integer column is offered as a group when it has at most this many distinct values."""
+
+NOT_GROUPS = frozenset(
+    {
+        "path",
+        "name",
+        "child_id",
+        "obs_level",
+        "imported_path",
+        "load_error",
+        "path_bytes_b64",
+        "duplicate_set",
+        "duplicate_of",
+        "thumbnail",
+        "signature",
+        "phash",
+    }
+)
+"""Columns never offered as groups: identifiers, messages, hashes and blobs."""
+
+_TEXT_GROUP = re.compile(r"^(VARCHAR|BOOLEAN)$")
+_INTEGER_GROUP = re.compile(
+    r"^(BIGINT|INTEGER|SMALLINT|TINYINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT)$"
+)
+
+
+def _group_candidate(name: str) -> bool:
+    return name not in NOT_GROUPS and "hash" not in name
+
+
+def group_count_sql(columns: Mapping[str, str]) -> str | None:
+    """SQL giving, in one row, the distinct count among images of every integer column
+    that could be a group (``None`` when there is none); :func:`group_choices` reads it.
+    ``viewer/static/src/grouping.js`` builds the same text."""
+    names = [
+        n for n, t in columns.items() if _group_candidate(n) and _INTEGER_GROUP.match(t.upper())
+    ]
+    if not names:
+        return None
+    parts = ", ".join(
+        f"count(DISTINCT {quote_ident(n, columns)}) AS {quote_ident(n, columns)}" for n in names
+    )
+    return f'SELECT {parts} FROM pp_data WHERE "obs_level" = 0'
+
+
+def group_choices(columns: Mapping[str, str], counts: Mapping[str, int]) -> list[list[str]]:
+    """[column, label] for every column the group-by list offers, well-known ones first.
+
+    Text and boolean columns, and integer columns with at most :data:`MAX_GROUP_INTEGERS`
+    distinct values (``counts``, from :func:`group_count_sql`); never :data:`NOT_GROUPS`,
+    hashes, floats, lists or blobs. Labels name the folder levels (:data:`GROUP_LABELS`).
+    ``viewer/static/src/grouping.js`` is the JavaScript twin
+    (``tests/widgets/grouping_vectors.json``).
+    """
+    names = []
+    for name, kind in columns.items():
+        upper = kind.upper()
+        if not _group_candidate(name):
+            continue
+        if _TEXT_GROUP.match(upper) or (
+            _INTEGER_GROUP.match(upper)
+            and counts.get(name, MAX_GROUP_INTEGERS + 1) <= MAX_GROUP_INTEGERS
+        ):
+            names.append(name)
+    first = [n for n in GROUP_FIRST if n in names]
+    ordered = first + [n for n in names if n not in first]
+    return [[n, GROUP_LABELS.get(n, n)] for n in ordered]
+
+
+def offered_groups(con: duckdb.DuckDBPyConnection, columns: Mapping[str, str]) -> list[list[str]]:
+    """:func:`group_choices` of the table on ``con`` (runs :func:`group_count_sql`)."""
+    sql = group_count_sql(columns)
+    counts: dict[str, int] = {}
+    if sql is not None:
+        table = con.sql(sql).to_arrow_table()
+        counts = {n: int(table.column(n)[0].as_py() or 0) for n in table.column_names}
+    return group_choices(columns, counts)
 
 
 def missing_columns(widget: Widget, columns: Mapping[str, str]) -> list[str]:
@@ -202,16 +293,21 @@ def view_visible(
 
 
 def default_group_col(columns: Mapping[str, str], con: duckdb.DuckDBPyConnection) -> str | None:
-    """``imported_path_short`` when several paths were imported, else a column that splits.
+    """The added paths (``imported_path_short``) when there are several; else the top-level
+    folder (``top_folder``) when there are several; else ``file_extension``.
 
-    Tries ``imported_path_short``, ``file_extension``, ``dtype``, ``parent`` in turn and
-    returns the first with more than one value among images; ``imported_path_short`` (or
-    ``None`` when the table has none of them) when none splits.
+    Without ``file_extension``, the first of ``imported_path_short``, ``top_folder`` the
+    table has, else ``None``. ``viewer/static/src/grouping.js`` is the JavaScript twin.
     """
-    present = [name for name in _GROUP_FALLBACKS if name in columns]
-    for name in present:
-        col = quote_ident(name, columns)
-        rows = con.sql(f"SELECT count(DISTINCT {col}) FROM pp_data WHERE obs_level = 0").fetchall()
-        if rows[0][0] > 1:
+    for name in _GROUP_SPLITTERS:
+        if name in columns:
+            col = quote_ident(name, columns)
+            rows = con.sql(
+                f"SELECT count(DISTINCT {col}) FROM pp_data WHERE obs_level = 0"
+            ).fetchall()
+            if rows[0][0] > 1:
+                return name
+    for name in ("file_extension", *_GROUP_SPLITTERS):
+        if name in columns:
             return name
-    return present[0] if present else None
+    return None
