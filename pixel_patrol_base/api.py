@@ -499,9 +499,10 @@ def view(  # noqa: PLR0913, PLR0917 (the API spec's signature)
         port: TCP port on 127.0.0.1.
         open_browser: Open the viewer in the default web browser.
         group_col: Initial group column (default: ``imported_path_short`` when several
-            paths were imported, else a sensible one).
+            paths were added, else ``top_folder`` when there are several top-level
+            folders, else ``file_extension``).
         filter_by: ``{"col": {"op": "eq"|"in"|"gt"|"lt"|"ge"|"le"|"contains"|
-            "not_contains", "value": ...}}``; ``in`` takes a list or ``"tif,nd2"``, the
+            "not_contains"|"has", "value": ...}}``; ``in`` takes a list or ``"tif,nd2"``, the
             others one value, which must fit the column's type (a number for a numeric
             column, a timestamp text for a date column...).
         dimensions: Axis letter -> index, e.g. ``{"z": "0", "t": "0"}``.

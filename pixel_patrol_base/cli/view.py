@@ -37,7 +37,7 @@ def add_view_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--filter-op",
         metavar="OP",
-        help="filter operator: eq, in, gt, lt, ge, le, contains, not_contains",
+        help="filter operator: eq, in, gt, lt, ge, le, contains, not_contains, has",
     )
     parser.add_argument(
         "--filter-val", metavar="VALUE", help="filter value (comma-separated for 'in')"

@@ -17,7 +17,7 @@ Parameters (each may repeat where marked; for a single-valued one the last wins)
 - ``exclude`` (repeated): an installed widget id;
 - ``sig``: ``1``/``true`` or ``0``/``false``;
 - ``palette``: a palette name;
-- ``mode``: one of the runtime's view modes.
+- ``mode``: one of the runtime's view modes (Issues, Overview, Full; any case).
 
 Any other parameter is dropped with a notice too.
 """
@@ -210,9 +210,11 @@ def parse_bookmark(
             read.drop(key, ", ".join(read.values(key)), "not a parameter of this viewer")
 
     def mode(text: str) -> str:
-        if text not in modes:
+        # case-insensitive, as the static viewer's bookmark.js; the runtime's spelling
+        named = {m.lower(): m for m in modes}
+        if text.lower() not in named:
             raise ViewOptionError(f"takes one of {', '.join(modes)}")
-        return text
+        return named[text.lower()]
 
     controls: dict[str, dict[str, object]] = {}
     for widget_id, control_id, value in read.each("ctl", lambda t: _ctl(t, widgets, columns)):

@@ -43,7 +43,7 @@ def _comparable(column: str, duck_type: str, op: str) -> None:
     if not _SCALAR_TYPE.match(kind) or kind == "BLOB":
         raise FilterValueError(
             f"filter {column} {op}: column '{column}' has type {duck_type}, which only "
-            "supports the operators contains and not_contains"
+            "supports the operators contains, not_contains and has"
         )
 
 
@@ -127,15 +127,16 @@ def coerce_filter_value(column: str, duck_type: str, op: str, raw: object) -> ob
     """A filter value as bound for ``op`` on a column of ``duck_type``, checked.
 
     ``in`` gives a non-empty list (from a list or a comma-separated string);
-    ``contains`` and ``not_contains`` keep text; other operators take one value and
+    ``contains``, ``not_contains`` and ``has`` keep text; other operators take one value and
     parse numbers and booleans. Every compared value must survive the cast the query
     applies (``CAST(? AS type)``): a timestamp must parse, an integer fit, a number be
-    finite. List, struct and binary columns support only ``contains`` / ``not_contains``.
+    finite. List, struct and binary columns support only ``contains`` / ``not_contains`` /
+    ``has``.
 
     Raises:
         FilterValueError: when a value does not fit the operator or the column's type.
     """
-    if op in ("contains", "not_contains"):
+    if op in ("contains", "not_contains", "has"):
         return str(_single(column, op, raw))
     if op == "in":
         if isinstance(raw, str):

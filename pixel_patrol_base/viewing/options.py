@@ -128,7 +128,7 @@ def build_filters(
     """``{"col": {"op": ..., "value": ...}}`` as checked :class:`Filter` objects.
 
     ``in`` takes a list or a comma-separated string. Values of numeric and boolean
-    columns are parsed; ``contains``/``not_contains`` keep text (see
+    columns are parsed; ``contains``/``not_contains``/``has`` keep text (see
     :func:`coerce_filter_value` for every rule).
 
     Raises:

@@ -83,6 +83,15 @@ def wait_rendered(page: Any, renders: int = 1) -> None:
     )
 
 
+def page_widget_ids(page: Any) -> list[str]:
+    """Ids of the widgets the page's current mode shows: the Issues page's in mode
+    ``issues`` (the default), the report's in ``overview`` and ``full``."""
+    from pixel_patrol_base.viewing.widgets import load_widgets
+
+    name = "issues" if page.evaluate("window.__viewer.state.mode") == "issues" else "report"
+    return [w.id for w in load_widgets().values() if w.page == name]
+
+
 def widget_states(page: Any) -> dict[str, str]:
     """Widget id -> data-state (rendered, hidden, error) of the drawn widget cards."""
     states: dict[str, str] = page.evaluate(

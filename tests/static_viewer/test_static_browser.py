@@ -22,7 +22,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from browser_helpers import open_guarded, rows_match, screenshot, wait_rendered, widget_states
+from browser_helpers import (
+    open_guarded,
+    page_widget_ids,
+    rows_match,
+    screenshot,
+    wait_rendered,
+    widget_states,
+)
 
 from pixel_patrol_base.viewing import widgets as pw
 from pixel_patrol_base.viewing.static import build_viewer
@@ -54,6 +61,8 @@ def loaded(browser: Any, single_file: Path, pipeline_report: Path) -> Iterator[A
     guarded.page.evaluate("window.__viewer.ready")
     guarded.page.set_input_files("#pp-file", str(pipeline_report))
     wait_rendered(guarded.page)
+    assert guarded.page.evaluate("window.__viewer.state.mode") == "issues"
+    guarded.page.evaluate("window.__viewer.setState({mode: 'overview'})")
     yield guarded
     guarded.check()
     guarded.page.close()
@@ -80,8 +89,9 @@ def compare_all_widgets(page: Any, report: Path) -> dict[str, dict[str, Any]]:
     )
     compiled = page.evaluate("window.__viewer.compiled")
     results: dict[str, dict[str, Any]] = {}
+    page_name = "issues" if js_state["mode"] == "issues" else "report"
     for widget in pw.load_widgets().values():
-        if pw.missing_columns(widget, columns):
+        if pw.missing_columns(widget, columns) or widget.page != page_name:
             assert widget.id not in compiled
             continue
         python = pw.run_widget(con, widget, state, columns)
@@ -99,7 +109,7 @@ def compare_all_widgets(page: Any, report: Path) -> dict[str, dict[str, Any]]:
 def test_every_widget_renders_from_the_file_input(loaded: Any) -> None:
     page = loaded.page
     states = widget_states(page)
-    assert list(states) == list(pw.load_widgets())
+    assert list(states) == page_widget_ids(page)
     assert set(states.values()) == {"rendered"}, states
     for widget_id in states:
         card = page.locator(f'section[data-widget="{widget_id}"]')
@@ -119,7 +129,7 @@ def test_rows_equal_python_duckdb_for_every_declaration(loaded: Any, pipeline_re
     page = loaded.page
     assert page.evaluate("window.__viewer.state.group_col") == "imported_path_short"
     results = compare_all_widgets(page, pipeline_report)
-    assert set(results) == set(pw.load_widgets())
+    assert set(results) == set(page_widget_ids(page))
     summary = results["summary"]["by_group"]
     assert sorted(r["group"] for r in summary) == ["control", "treated"]
 
@@ -241,7 +251,7 @@ def test_site_folder_over_http_with_data_parameter(browser: Any, site: str) -> N
     guarded.page.goto(site + "index.html?data=report.parquet")
     wait_rendered(guarded.page)
     states = widget_states(guarded.page)
-    assert list(states) == list(pw.load_widgets())
+    assert list(states) == page_widget_ids(guarded.page)
     assert set(states.values()) == {"rendered"}, states
     screenshot(guarded.page, "site_folder")
     guarded.check()

@@ -26,6 +26,7 @@ from browser_helpers import (
     Served,
     open_guarded,
     page_notices,
+    page_widget_ids,
     serve_folder,
     wait_rendered,
     widget_states,
@@ -145,7 +146,7 @@ def _open(browser: Any, url: str, allowed: tuple[str, ...] = ()) -> GuardedPage:
 
 def _all_rendered(page: Any) -> None:
     states = widget_states(page)
-    assert list(states) == list(pw.load_widgets())
+    assert list(states) == page_widget_ids(page)
     assert set(states.values()) == {"rendered"}, states
 
 

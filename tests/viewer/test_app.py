@@ -61,7 +61,7 @@ def _groups(at: AppTest) -> set[str]:
 def test_every_widget_renders_in_both_modes(
     monkeypatch: pytest.MonkeyPatch, pipeline_report: Path
 ) -> None:
-    widgets = load_widgets()
+    widgets = {k: w for k, w in load_widgets().items() if w.page == "report"}
     full = _app(monkeypatch, pipeline_report, {"mode": "Full"})
     titles = {s.value for s in full.subheader}
     notes = " ".join(i.value for i in full.info)
@@ -72,8 +72,10 @@ def test_every_widget_renders_in_both_modes(
     badges = [m.value for m in full.markdown if "one point = one" in m.value]
     assert len(badges) == len(widgets), badges
     assert sum("one point = one image" in b for b in badges) >= 5
-    overview = _app(monkeypatch, pipeline_report)
-    assert overview.session_state["pp_mode"] == "Overview"
+    opened = _app(monkeypatch, pipeline_report)
+    assert opened.session_state["pp_mode"] == "Issues"  # the default page
+    assert {s.value for s in opened.subheader} >= {"QC issues", "Failed files", "Duplicates"}
+    overview = _app(monkeypatch, pipeline_report, {"mode": "Overview"})
     assert len(overview.get("vega_lite_chart")) >= 5
     assert _qp(overview, "group") == ["imported_path_short"]
 

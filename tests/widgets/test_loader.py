@@ -12,6 +12,10 @@ from pixel_patrol_base import errors
 from pixel_patrol_base.viewing import widgets as pw
 
 BUILTIN_IDS = [
+    "qc-issues",
+    "failed-files",
+    "duplicates",
+    "qc-examples",
     "summary",
     "image-table",
     "file-stats",
@@ -49,7 +53,7 @@ def test_format_widget_list_names_every_widget(all_widgets: dict[str, pw.Widget]
 
 
 def test_unknown_widget_id_is_typed(all_widgets: dict[str, pw.Widget]) -> None:
-    with pytest.raises(errors.UnknownWidgetError, match="known widgets: summary"):
+    with pytest.raises(errors.UnknownWidgetError, match="known widgets: qc-issues"):
         pw.get_widget(all_widgets, "histogramm")
 
 

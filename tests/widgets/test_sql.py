@@ -12,6 +12,7 @@ import pytest
 
 from pixel_patrol_base import errors
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.sql import filters_sql
 
 VECTORS = json.loads((Path(__file__).parent / "sql_vectors.json").read_text(encoding="utf-8"))
 
@@ -166,3 +167,21 @@ def test_state_query_params_round_trip() -> None:
         pw.ViewState.from_query_params({"dim": "Z:two"})
     with pytest.raises(errors.WidgetStateError):
         pw.ViewState(dims={"Y": 1})
+
+
+def test_has_matches_whole_list_items_only() -> None:
+    """``qc_issues has duplicate`` keeps images flagged ``duplicate``, not ``duplicate_plane``."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE pp_data AS SELECT * FROM (VALUES "
+        "('a.tif', ['duplicate', 'dark']), ('b.tif', ['duplicate_plane']), ('c.tif', NULL)"
+        ") AS t(path, qc_issues)"
+    )
+    columns = pw.table_columns(con)
+    for value, want in (("duplicate", ["a.tif"]), ("duplicate_plane", ["b.tif"]), ("dup", [])):
+        where, params = filters_sql(
+            pw.ViewState(filters=(pw.Filter("qc_issues", "has", value),)), columns
+        )
+        rows = con.execute(f"SELECT path FROM pp_data WHERE {where} ORDER BY path", params)
+        assert [r[0] for r in rows.fetchall()] == want, value
+    con.close()

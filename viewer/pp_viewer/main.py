@@ -47,7 +47,10 @@ def _page(report: str, launch_state: str) -> None:
     _notices(slot)
     current = ss.current(loaded)
     ss.publish(current)
-    if st.session_state[ss.MODE] == "Overview":
+    mode = st.session_state[ss.MODE]
+    if mode == "Issues":
+        pages.issues(report, columns, loaded, current)
+    elif mode == "Overview":
         pages.overview(report, columns, loaded, current)
     else:
         pages.full(report, columns, loaded, current)

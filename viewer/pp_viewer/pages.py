@@ -1,5 +1,8 @@
-"""The two view modes; layout only (rendering lives in :mod:`pp_viewer.render`).
+"""The three view modes; layout only (rendering lives in :mod:`pp_viewer.render`).
 
+- Issues (the default): the widgets declared with ``"page": "issues"`` at full size, and
+  under a table view with ``filter_on`` one button per row that filters the whole report
+  to the rows of that value (e.g. ``qc_issues has constant``).
 - Overview: a grid of compact tiles, each the widget's one-line summary and small chart.
 - Full: every shown widget at full size, with its controls.
 
@@ -11,18 +14,79 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import streamlit as st
 
 from pixel_patrol_base.viewing import widgets as pw
 
 from . import guard, render
+from . import state as ss
+from .text import literal
 
 TILES_PER_ROW = 3
+BUTTONS_PER_ROW = 6
 
 
-def _shown(loaded: Mapping[str, pw.Widget], current: pw.ViewState) -> list[pw.Widget]:
-    return [w for w in loaded.values() if w.id not in current.widgets_excluded]
+def _shown(
+    loaded: Mapping[str, pw.Widget], current: pw.ViewState, page: str = "report"
+) -> list[pw.Widget]:
+    return [w for w in loaded.values() if w.page == page and w.id not in current.widgets_excluded]
+
+
+def _add_filter(flt: pw.Filter) -> None:
+    """Button callback: add ``flt`` to the sidebar's filters (once)."""
+    filters: list[pw.Filter] = list(st.session_state.get(ss.FILTERS, []))
+    if flt not in filters:
+        st.session_state[ss.FILTERS] = [*filters, flt]
+
+
+def filter_buttons(widget: pw.Widget, tables: Mapping[str, Any]) -> None:
+    """One button per row of each table view that declares ``filter_on``.
+
+    ``filter_on``: ``column`` (the row's value), ``filter`` (the report column filtered),
+    ``op`` (a filter operator) and ``label`` (the buttons' caption).
+    """
+    for view in widget.specs:
+        spec = view.get("filter_on")
+        table = tables.get(view.get("query", ""))
+        if not spec or table is None or spec["column"] not in table.column_names:
+            continue
+        values = [v for v in table.column(spec["column"]).to_pylist() if v is not None]
+        if not values:
+            continue
+        st.caption(literal(f"{spec.get('label', 'Only rows with')}:"))
+        cells = st.columns(min(len(values), BUTTONS_PER_ROW))
+        for i, value in enumerate(values):
+            flt = pw.Filter(str(spec["filter"]), str(spec.get("op", "has")), value)
+            cells[i % BUTTONS_PER_ROW].button(
+                str(value),
+                key=f"pp_filter_on__{widget.id}__{i}",
+                on_click=_add_filter,
+                args=(flt,),
+                width="stretch",
+            )
+
+
+def issues(
+    report: str,
+    columns: Mapping[str, str],
+    loaded: Mapping[str, pw.Widget],
+    current: pw.ViewState,
+) -> None:
+    """The Issues page: what is wrong, at full size, with filter buttons."""
+    shown = _shown(loaded, current, "issues")
+    if not shown:
+        st.info("No widget is declared for the Issues page; see the Overview or Full mode.")
+        return
+    with ThreadPoolExecutor(max_workers=render.PREFETCH_THREADS) as pool:
+        pending = render.prefetch(pool, report, columns, shown, current)
+        for widget in shown:
+            with st.container(border=True), guard.contained(f"The widget {widget.title!r}"):
+                render.widget(report, columns, widget, current, pending)
+                if not pw.missing_columns(widget, columns):
+                    result = render.results(report, columns, widget, current, pending)
+                    filter_buttons(widget, result.data)
 
 
 def overview(

@@ -27,6 +27,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from pixel_patrol_base.errors import WidgetStateError
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.palettes import GROUP_DOMAIN_SQL, apply_palette, group_domain
 
 from . import data, significance
 from . import state as ss
@@ -136,11 +137,18 @@ def _number_input(cell: Any, control: pw.Control, label: str, key: str) -> None:
     cell.number_input(label, key=key, step=1 if whole else None, min_value=low)
 
 
+def _group_domain(report: str, columns: Mapping[str, str], current: pw.ViewState) -> list[str]:
+    """The report's sorted group domain, which every chart's colour scale and the mosaic get."""
+    sql, params = pw.compile_sql(GROUP_DOMAIN_SQL, current, columns, {})
+    return group_domain(data.query(report, sql, tuple(params)).column("group").to_pylist())
+
+
 def _views(
     widget: pw.Widget,
     result: pw.WidgetResult,
     current: pw.ViewState,
     columns: Mapping[str, str],
+    domain: list[str] | None = None,
 ) -> None:
     tables = result.data
     values = pw.resolve_controls(widget, current, columns)
@@ -152,14 +160,16 @@ def _views(
         kind = view["type"]
         table = tables[view["query"]]
         if kind == "vega-lite":
-            spec = pw.chart_spec(view["spec"], tables, current.palette)
+            spec = apply_palette(
+                pw.chart_spec(view["spec"], tables, current.palette), current.palette, domain
+            )
             st.vega_lite_chart(spec, theme=None, width="content", key=f"pp_chart_{widget.id}_{i}")
         elif kind == "kpi":
             _kpi(table, view)
         elif kind == "table":
             _table(table, view)
         elif kind == "mosaic":
-            _mosaic(table, view, current)
+            _mosaic(table, view, current, domain)
     if current.is_show_significance:
         significance.draw(widget, result)
 
@@ -207,18 +217,38 @@ def _table(table: pa.Table, view: Mapping[str, Any]) -> None:
     st.dataframe(frame, column_config=config, hide_index=True, width="stretch", height=height)
 
 
-def _mosaic(table: pa.Table, view: Mapping[str, Any], current: pw.ViewState) -> None:
+def _mosaic(
+    table: pa.Table, view: Mapping[str, Any], current: pw.ViewState, domain: list[str] | None
+) -> None:
     image, legend = compose(
         table,
         current.palette,
         image=view.get("image", "thumbnail"),
         color=view.get("color", "group"),
+        domain=domain,
     )
     if image is None:
         st.text("No thumbnails in the selected rows.")
         return
     st.image(image, caption=f"{table.num_rows} images", clamp=True)
-    st.dataframe(legend, hide_index=True)
+    _legend(legend)
+
+
+def _legend(legend: pa.Table) -> None:
+    """The mosaic's colour legend: a coloured swatch beside each group name (as text)."""
+    frame = legend.select(["colour", "group"]).to_pandas()
+    frame["colour"] = ""
+    colours = legend.column("colour").to_pylist()
+    styled = frame.style.apply(
+        lambda col: (
+            [f"background-color: {c}" for c in colours] if col.name == "colour" else [""] * len(col)
+        )
+    )
+    config: dict[str, Any] = {
+        "colour": st.column_config.TextColumn(" ", width="small"),
+        "group": "group",
+    }
+    st.dataframe(styled, hide_index=True, column_config=config)
 
 
 def widget(
@@ -233,7 +263,8 @@ def widget(
     if _hidden(columns, widget):
         return
     _controls(columns, widget)
-    _views(widget, results(report, columns, widget, current, pending), current, columns)
+    result = results(report, columns, widget, current, pending)
+    _views(widget, result, current, columns, _group_domain(report, columns, current))
     if widget.id == CUSTOM_PLOT:
         _export_declaration(widget, current)
 
@@ -288,5 +319,6 @@ def tile(
             st.text(summary)
     spec = overview.get("spec")
     if spec:
-        chart = pw.tile_spec(spec, tables, current.palette)
+        domain = _group_domain(report, columns, current)
+        chart = apply_palette(pw.tile_spec(spec, tables, current.palette), current.palette, domain)
         st.vega_lite_chart(chart, theme=None, width="content", key=f"pp_tile_{widget.id}")

@@ -13,6 +13,7 @@ import streamlit as st
 from pixel_patrol_base.errors import ViewOptionError
 from pixel_patrol_base.viewing import widgets as pw
 from pixel_patrol_base.viewing.filters import coerce_filter_value
+from pixel_patrol_base.viewing.widgets.query import group_choices, group_count_sql
 
 from . import data
 from . import state as ss
@@ -101,14 +102,32 @@ def _export(report: str, current: pw.ViewState) -> None:
         )
 
 
+def _group_choices(report: str, columns: Mapping[str, str]) -> list[list[str]]:
+    """[column, label] the group-by list offers (:func:`~pixel_patrol_base.viewing.widgets.
+    query.group_choices`), the integer columns' distinct counts from the cached query."""
+    sql = group_count_sql(columns)
+    counts = {} if sql is None else data.query(report, sql, ()).to_pylist()[0]
+    return group_choices(columns, counts)
+
+
 def draw(report: str, columns: Mapping[str, str], loaded: Mapping[str, pw.Widget]) -> None:
     """Draw the whole sidebar into ``st.sidebar``."""
     with st.sidebar:
         st.radio("View", ss.MODES, key=ss.MODE, horizontal=True)
-        options = pw.group_options(columns)
-        if st.session_state.get(ss.GROUP) not in options:
+        labels = dict(_group_choices(report, columns))
+        current = st.session_state.get(ss.GROUP)
+        if current not in labels and current in pw.group_options(columns):
+            labels[current] = current  # asked for by name (bookmark, --group-by): kept
+        if st.session_state.get(ss.GROUP) not in labels:
             st.session_state[ss.GROUP] = None
-        st.selectbox("Group by", options, key=ss.GROUP, index=None, placeholder="(no grouping)")
+        st.selectbox(
+            "Group by",
+            list(labels),
+            key=ss.GROUP,
+            index=None,
+            placeholder="(no grouping)",
+            format_func=lambda name: labels.get(name, name),
+        )
         _filter_builder(columns)
         _dimensions(report, columns)
         st.subheader("Display")

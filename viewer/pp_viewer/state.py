@@ -26,7 +26,8 @@ FILTERS = "pp_filters"
 SIGNIFICANCE = "pp_significance"
 PALETTE = "pp_palette"
 MODE = "pp_mode"
-MODES = ("Overview", "Full")
+MODES = ("Issues", "Overview", "Full")
+"""The view modes; the first is the default (the Issues page)."""
 MODE_PARAM = "mode"
 NOTICES = "pp_notices"
 ALL = "all"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pixel_patrol_base.errors import UnknownWidgetError, WidgetDeclarationError
-from pixel_patrol_base.viewing.widgets.model import Control, Widget
+from pixel_patrol_base.viewing.widgets.model import PAGES, Control, Widget
 from pixel_patrol_base.viewing.widgets.sql import PLACEHOLDER, RESERVED
 
 ENTRY_POINT_GROUP = "pixel_patrol.widgets"
@@ -105,6 +105,9 @@ def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget
     overview = raw.get("overview")
     if overview is not None and overview.get("query") not in queries:
         raise _fail(path, "overview names an unknown query")
+    page = raw.get("page", "report")
+    if page not in PAGES:
+        raise _fail(path, f"page {page!r} is not one of {PAGES}")
     prepare = raw.get("prepare", [])
     if not isinstance(prepare, list) or any(PLACEHOLDER.search(s) for s in prepare):
         raise _fail(path, "prepare must be a list of SQL statements without placeholders")
@@ -122,6 +125,7 @@ def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget
         prepare=tuple(prepare),
         source=source,
         declaration=dict(raw),
+        page=str(page),
     )
 
 

@@ -16,8 +16,21 @@ import pyarrow as pa
 
 from pixel_patrol_base.errors import UnknownFilterOpError, WidgetStateError
 
-FILTER_OPS: tuple[str, ...] = ("eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains")
+FILTER_OPS: tuple[str, ...] = (
+    "eq",
+    "in",
+    "gt",
+    "lt",
+    "ge",
+    "le",
+    "contains",
+    "not_contains",
+    "has",
+)
 """Filter operators, in the order the filter builder lists them."""
+
+PAGES: tuple[str, ...] = ("report", "issues")
+"""Pages a widget declaration may name with its ``page`` key (default ``report``)."""
 
 DIM_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
 """Axes a dimension selection may fix (column ``dim_<axis lower-case>``)."""
@@ -28,7 +41,10 @@ class Filter:
     """One filter condition: ``column op value``.
 
     ``in`` takes a list (a comma-separated string is split); ``contains`` and
-    ``not_contains`` are case-sensitive substring tests on the value cast to text.
+    ``not_contains`` are case-sensitive substring tests on the value cast to text;
+    ``has`` tests that a list column holds the value (as text) as one whole item, so
+    ``qc_issues has duplicate`` does not match ``duplicate_plane`` (on a column that is
+    not a list it is equality of the value as text).
     """
 
     column: str
@@ -181,6 +197,8 @@ class Widget:
     prepare: tuple[str, ...]
     source: str
     declaration: Mapping[str, Any] = field(default_factory=dict)
+    page: str = "report"
+    """Which page shows it: ``report`` (Overview and Full modes) or ``issues``."""
 
 
 @dataclass(frozen=True, eq=False)

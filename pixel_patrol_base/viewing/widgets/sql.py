@@ -54,7 +54,7 @@ def _cast_type(column: str, columns: Mapping[str, str]) -> str:
     if not _SCALAR_TYPE.match(dtype):
         raise WidgetStateError(
             f"column {column!r} has type {columns[column]}, which only supports the "
-            "contains / not_contains filters"
+            "contains / not_contains / has filters"
         )
     return dtype
 
@@ -66,6 +66,10 @@ def _filter_sql(flt: Filter, columns: Mapping[str, str]) -> tuple[str, list[obje
         if flt.op == "not_contains":
             text = f"({col} IS NULL OR NOT {text})"
         return text, [str(flt.value)]
+    if flt.op == "has":
+        if columns[flt.column].endswith("[]"):
+            return f"list_contains(CAST({col} AS VARCHAR[]), ?)", [str(flt.value)]
+        return f"CAST({col} AS VARCHAR) = ?", [str(flt.value)]
     dtype = _cast_type(flt.column, columns)
     if flt.op == "in":
         raw = flt.value

@@ -9,7 +9,8 @@ import { PALETTES } from "./palettes.js";
 import { compileWidget, groupOptions, resolveControls } from "./widgets.js";
 
 export const AXES = ["T", "C", "Z", "S"];
-export const MODES = ["overview", "full"];
+export const MODES = ["issues", "overview", "full"];
+const MODE_NAMES = { issues: "Issues", overview: "Overview", full: "Full" };
 /** Every parameter the page reads; `data` is the report's address (source.js). */
 export const PARAMS = ["data", "group", "filter", "dim", "ctl", "exclude", "sig", "palette", "mode"];
 const NUMERIC = [
@@ -90,7 +91,7 @@ export function checkFilter(text, columns) {
   if (!FILTER_OPS.includes(op)) {
     throw new BookmarkError(`the operator ${JSON.stringify(op)} is unknown; use one of ${FILTER_OPS.join(", ")}`);
   }
-  if (op === "contains" || op === "not_contains") {
+  if (op === "contains" || op === "not_contains" || op === "has") {
     if (!isScalar(value)) throw new BookmarkError(`the value ${JSON.stringify(value)} is not text`);
     return { column, op, value: String(value) };
   }
@@ -175,7 +176,7 @@ function checkOne(key, raw, columns, widgets) {
     return { palette: raw };
   }
   if (key === "mode") {
-    if (!MODES.includes(raw.toLowerCase())) throw new BookmarkError("the mode is Overview or Full");
+    if (!MODES.includes(raw.toLowerCase())) throw new BookmarkError("the mode is Issues, Overview or Full");
     return { mode: raw.toLowerCase() };
   }
   if (key === "sig") {
@@ -283,6 +284,6 @@ export function toQuery(state) {
   for (const wid of state.widgets_excluded || []) out.append("exclude", wid);
   if (state.is_show_significance) out.append("sig", "1");
   if (state.palette !== null && state.palette !== undefined) out.append("palette", state.palette);
-  if (state.mode && state.mode !== MODES[0]) out.append("mode", state.mode === "full" ? "Full" : "Overview");
+  if (state.mode && state.mode !== MODES[0]) out.append("mode", MODE_NAMES[state.mode] ?? "Overview");
   return out;
 }

@@ -3,7 +3,7 @@
 // that both implementations must reproduce; tests/static_viewer checks this one under node
 // (test/vectors.mjs) and in Chromium.
 
-export const FILTER_OPS = ["eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains"];
+export const FILTER_OPS = ["eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains", "has"];
 export const RESERVED = ["group", "where", "filters", "dims", "level"];
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const SCALAR_TYPE = /^[A-Z][A-Z0-9_ ]*(\(\d+(,\s*\d+)?\))?$/;
@@ -39,7 +39,7 @@ function castType(column, columns) {
   if (!SCALAR_TYPE.test(dtype)) {
     throw new CompileError(
       "WidgetStateError",
-      `column ${pyRepr(column)} has type ${columns[column]}, which only supports the contains / not_contains filters`,
+      `column ${pyRepr(column)} has type ${columns[column]}, which only supports the contains / not_contains / has filters`,
     );
   }
   return dtype;
@@ -57,6 +57,10 @@ function filterSql(flt, columns) {
     let text = `contains(CAST(${col} AS VARCHAR), ?)`;
     if (flt.op === "not_contains") text = `(${col} IS NULL OR NOT ${text})`;
     return [text, [String(flt.value)]];
+  }
+  if (flt.op === "has") {
+    if (columns[flt.column].endsWith("[]")) return [`list_contains(CAST(${col} AS VARCHAR[]), ?)`, [String(flt.value)]];
+    return [`CAST(${col} AS VARCHAR) = ?`, [String(flt.value)]];
   }
   const dtype = castType(flt.column, columns);
   if (flt.op === "in") {

@@ -10,6 +10,7 @@ import { compileSql } from "./compile.js";
 import { loadParquet, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
 import { h, replaceChildren } from "./dom.js";
 import { badgeText, headerFacts, hiddenNote } from "./formats.js";
+import { GROUP_DOMAIN_KEY, GROUP_DOMAIN_SQL, groupDomain } from "./palettes.js";
 import { askToLoad, drawNotices } from "./prompt.js";
 import { drawOverview, drawViews } from "./render.js";
 import { drawSidebar } from "./sidebar.js";
@@ -26,7 +27,7 @@ export const state = {
   widgets_excluded: [],
   is_show_significance: false,
   palette: null,
-  mode: "overview",
+  mode: "issues",
 };
 export const app = {
   db: null,
@@ -133,7 +134,14 @@ function publish() {
 
 function drawHeader() {
   const meta = app.metadata;
-  const counts = meta.counts || {};
+  // what a user asks about, as pp_viewer/header.py USER_FACTS; no rows or shard bookkeeping
+  const given = meta.counts || {};
+  const userFacts = { files_found: "files_found", images: "images", failed: "failed_to_load" };
+  const counts = Object.fromEntries(
+    Object.entries(userFacts)
+      .filter(([key]) => key in given)
+      .map(([key, shownAs]) => [shownAs, given[key]]),
+  );
   const facts = headerFacts(counts).map(([label, value]) =>
     h("span", { class: "pp-fact" }, h("b", { text: value }), ` ${label}`),
   );
@@ -164,7 +172,9 @@ async function runWidget(widget) {
   const data = {};
   for (const [name, { sql: text, params }] of Object.entries(compiled)) data[name] = await cachedSql(text, params);
   app.results[widget.id] = data;
-  return { data, values: resolveControls(widget, viewState(), app.columns) };
+  const [domainSql, domainParams] = compileSql(GROUP_DOMAIN_SQL, viewState(), app.columns, {});
+  const domain = groupDomain((await cachedSql(domainSql, domainParams)).map((r) => r.group));
+  return { data: { ...data, [GROUP_DOMAIN_KEY]: domain }, values: resolveControls(widget, viewState(), app.columns) };
 }
 
 function controlsRow(widget) {
@@ -204,10 +214,41 @@ function controlsRow(widget) {
   );
 }
 
+/** One button per row of each table view with `filter_on`: a click filters the whole report
+ * to that row's value (as pp_viewer/pages.py filter_buttons). */
+function filterButtons(body, widget, data) {
+  for (const view of widget.specs || []) {
+    const spec = view.filter_on;
+    const rows = spec ? data[view.query] || [] : [];
+    const values = rows.map((r) => r[spec?.column]).filter((v) => v !== null && v !== undefined);
+    if (!values.length) continue;
+    const buttons = values.map((value) =>
+      h("button", {
+        type: "button",
+        class: "pp-filter-on",
+        dataset: { value: String(value) },
+        text: String(value),
+        onclick: () => {
+          const filter = { column: spec.filter, op: spec.op || "has", value };
+          const known = state.filters.some(
+            (f) => f.column === filter.column && f.op === filter.op && f.value === value,
+          );
+          if (!known) state.filters = [...state.filters, filter];
+          rerender();
+        },
+      }),
+    );
+    body.append(
+      h("div", { class: "pp-filter-buttons" }, h("span", { text: `${spec.label || "Only rows with"}:` }), ...buttons),
+    );
+  }
+}
+
 async function renderWidgets() {
   const token = ++renderToken;
   const main = el("pp-widgets");
-  const shown = widgets.filter((w) => !state.widgets_excluded.includes(w.id));
+  const page = state.mode === "issues" ? "issues" : "report";
+  const shown = widgets.filter((w) => (w.page ?? "report") === page && !state.widgets_excluded.includes(w.id));
   const overview = state.mode === "overview";
   const frame = h("div", { class: overview ? "pp-grid" : "pp-full" });
   const pending = [];
@@ -242,7 +283,7 @@ async function renderWidgets() {
         .then(({ data, values }) =>
           overview
             ? drawOverview(body, widget, data, state.palette, values)
-            : drawViews(body, widget, data, state.palette, values),
+            : drawViews(body, widget, data, state.palette, values).then(() => filterButtons(body, widget, data)),
         )
         .then(() => {
           card.dataset.state = "rendered";

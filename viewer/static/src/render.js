@@ -4,7 +4,7 @@
 import vegaEmbed from "vega-embed";
 import { h, replaceChildren } from "./dom.js";
 import { formatValue as format, kpiCards, overviewText } from "./formats.js";
-import { groupColors } from "./palettes.js";
+import { applyPalette, GROUP_DOMAIN_KEY, groupColors } from "./palettes.js";
 import { chartSpec, tileSpec } from "./specs.js";
 import { bytesToBase64 } from "./values.js";
 import { viewVisible } from "./widgets.js";
@@ -141,7 +141,7 @@ function drawTable(target, rows, view = {}) {
 }
 
 /** Thumbnails in a grid, a border colour per group, and the colour legend. */
-function drawMosaic(target, rows, palette, view = {}) {
+function drawMosaic(target, rows, palette, view = {}, domain = null) {
   const blobColumn =
     view.image ||
     (rows.length ? Object.keys(rows[0]).find((c) => rows.some((r) => r[c] instanceof Uint8Array)) : undefined);
@@ -150,12 +150,10 @@ function drawMosaic(target, rows, palette, view = {}) {
     target.append(h("p", { class: "pp-note", text: "No thumbnails in the selected rows." }));
     return;
   }
-  const legendPairs = groupColors(
-    rows.map((r) => r[groupColumn]),
-    palette,
-  );
-  const colorOf = Object.fromEntries(legendPairs);
-  const groups = legendPairs.map(([g]) => g);
+  const shown = rows.map((r) => String(r[groupColumn] ?? ""));
+  const colorOf = Object.fromEntries(groupColors(shown, palette, domain));
+  const present = new Set(shown);
+  const groups = Object.keys(colorOf).filter((g) => present.has(g));
   const grid = h("div", { class: "pp-mosaic" });
   for (const row of rows) {
     const label = [view.label, "name", "path"].map((k) => row[k]).find((v) => typeof v === "string") || "";
@@ -171,7 +169,7 @@ function drawMosaic(target, rows, palette, view = {}) {
     groups.map((g) => {
       const swatch = h("span", { class: "pp-swatch" });
       swatch.style.background = colorOf[g];
-      return h("span", { class: "pp-legend-item" }, swatch, g);
+      return h("span", { class: "pp-legend-item", dataset: { colour: colorOf[g] } }, swatch, g);
     }),
   );
   target.append(grid, legend);
@@ -179,16 +177,18 @@ function drawMosaic(target, rows, palette, view = {}) {
 
 /** Draw every visible view of a widget into `target`. */
 export async function drawViews(target, widget, data, palette, controls) {
+  const domain = data[GROUP_DOMAIN_KEY] || null;
   for (const view of widget.specs) {
     if (!viewVisible(view, data, controls)) continue;
     const rows = data[view.query] || [];
     const box = h("div", { class: "pp-view", dataset: { view: view.id || view.type } });
     if (view.title) box.append(h("h4", { text: view.title }));
     target.append(box);
-    if (view.type === "vega-lite") await drawChart(box, chartSpec(view.spec, data, palette));
+    const spec = view.type === "vega-lite" ? applyPalette(chartSpec(view.spec, data, palette), palette, domain) : null;
+    if (spec) await drawChart(box, spec);
     else if (view.type === "kpi") drawKpi(box, rows, view);
     else if (view.type === "table") drawTable(box, rows, view);
-    else if (view.type === "mosaic") drawMosaic(box, rows, palette, view);
+    else if (view.type === "mosaic") drawMosaic(box, rows, palette, view, domain);
   }
 }
 
@@ -202,5 +202,6 @@ export async function drawOverview(target, widget, data, palette, controls = {})
   const rows = data[overview.query] || [];
   const summary = overview.text ? overviewText(overview.text, rows, controls) : null;
   if (summary !== null) target.append(h("p", { class: "pp-summary", text: summary }));
-  if (overview.spec) await drawChart(target, tileSpec(overview.spec, data, palette));
+  const domain = data[GROUP_DOMAIN_KEY] || null;
+  if (overview.spec) await drawChart(target, applyPalette(tileSpec(overview.spec, data, palette), palette, domain));
 }

@@ -2,10 +2,31 @@
 // Same controls as the Streamlit app's sidebar (viewer/pp_viewer/sidebar.py).
 import { FILTER_OPS } from "./compile.js";
 import { h, replaceChildren, select } from "./dom.js";
+import { offeredGroups } from "./grouping.js";
 import { DEFAULT_PALETTE, PALETTES } from "./palettes.js";
 import { groupOptions } from "./widgets.js";
 
 const AXES = ["T", "C", "Z", "S"];
+
+/** Fill the group-by list with the offered groups (by label); a group asked for by name stays. */
+function fillGroups(ctx, group) {
+  const { state, app } = ctx;
+  offeredGroups(app.columns, ctx.sql)
+    .catch(() => groupOptions(app.columns).map((c) => [c, c]))
+    .then((choices) => {
+      const chosen = state.group_col;
+      if (chosen && !choices.some(([c]) => c === chosen) && groupOptions(app.columns).includes(chosen)) {
+        choices.push([chosen, chosen]);
+      }
+      replaceChildren(
+        group,
+        [["", "(no grouping)"], ...choices].map(([value, label]) =>
+          h("option", { value, text: label, selected: value === (chosen ?? "") }),
+        ),
+      );
+      group.dataset.filled = "true";
+    });
+}
 function section(title, ...children) {
   return h("div", { class: "pp-section" }, h("h3", { text: title }), children);
 }
@@ -168,7 +189,7 @@ export function drawSidebar(box, ctx) {
   const mode = h(
     "div",
     { class: "pp-mode" },
-    ["overview", "full"].map((m) =>
+    ["issues", "overview", "full"].map((m) =>
       h(
         "label",
         {},
@@ -182,13 +203,13 @@ export function drawSidebar(box, ctx) {
             ctx.rerender();
           },
         }),
-        m === "overview" ? "Overview" : "Full",
+        { issues: "Issues", overview: "Overview", full: "Full" }[m],
       ),
     ),
   );
-  const groups = [["", "(no grouping)"], ...groupOptions(app.columns).map((c) => [c, c])];
+  const current = state.group_col ? [[state.group_col, state.group_col]] : [];
   const group = select(
-    groups,
+    [["", "(no grouping)"], ...current],
     state.group_col ?? "",
     (v) => {
       state.group_col = v || null;
@@ -196,6 +217,7 @@ export function drawSidebar(box, ctx) {
     },
     { id: "pp-group" },
   );
+  fillGroups(ctx, group);
   box.append(section("View", mode), section("Group by", group), filterSection(ctx));
   const dims = h("div");
   box.append(dims);

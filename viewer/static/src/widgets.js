@@ -2,7 +2,6 @@
 // pixel_patrol_base/viewing/widgets/query.py (controls, compiled queries, `when`, default group).
 import { CompileError, compileSql, Ident, quoteIdent } from "./compile.js";
 
-const GROUP_FALLBACKS = ["imported_path_short", "file_extension", "dtype", "parent"];
 const GROUPABLE =
   /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|BOOLEAN|DOUBLE|FLOAT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|HUGEINT)/;
 
@@ -94,12 +93,5 @@ export function viewVisible(view, data, controls = {}) {
   return (when.min_rows ?? 0) <= rows && rows <= (when.max_rows ?? rows);
 }
 
-/** imported_path_short when several paths were imported, else a column that splits. */
-export async function defaultGroupCol(columns, sql) {
-  const present = GROUP_FALLBACKS.filter((name) => name in columns);
-  for (const name of present) {
-    const rows = await sql(`SELECT count(DISTINCT ${quoteIdent(name, columns)}) AS n FROM pp_data WHERE obs_level = 0`);
-    if (rows[0].n > 1) return name;
-  }
-  return present.length ? present[0] : null;
-}
+// The default grouping lives with the group-by rules (grouping.js, twin of query.py).
+export { defaultGroupCol } from "./grouping.js";
