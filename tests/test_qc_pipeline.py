@@ -80,14 +80,23 @@ def _images(project: api.Project) -> dict[str, dict[str, Any]]:
 def test_every_row_has_verdicts_and_the_summary_counts_them(run: Run) -> None:
     table, _ = api.load(run.project.output_path)
     assert table.height >= 8
-    for column in ("qc_status", "qc_issues", "qc_messages"):
+    for column in ("qc_status", "qc_issues", "qc_levels", "qc_messages"):
         assert table[column].null_count() == 0, column
+    issues, levels, messages = (
+        table[c].list.len() for c in ("qc_issues", "qc_levels", "qc_messages")
+    )
+    assert (issues == levels).all() and (issues == messages).all()  # one each per issue
     assert set(table["qc_status"]) <= {"pass", "warn", "fail", "error"}
     images = _images(run.project)
     assert "nan_heavy" in images["a/nan.tif"]["qc_issues"]
     assert images["a/nan.tif"]["qc_status"] == "warn"
     assert images["b/broken.tif"]["qc_status"] == "fail"
     assert images["b/broken.tif"]["qc_issues"] == ["unreadable"]
+    assert images["b/broken.tif"]["qc_levels"] == ["fail"]
+    levels = dict(
+        zip(images["a/nan.tif"]["qc_issues"], images["a/nan.tif"]["qc_levels"], strict=True)
+    )
+    assert levels["nan_heavy"] == "warn"
     assert all(images[f"{g}/good{i}.tif"]["qc_status"] == "pass" for g in "ab" for i in range(3))
     line = summary_line(run.first)
     assert line.endswith(run.first["qc_summary"])

@@ -4,7 +4,7 @@ Public surface::
 
     rules = load_rules("my_rules.yaml")      # built-ins + the user's file (None: built-ins)
     result = evaluate(table, rules, group_by="imported_path_short")
-    table = result.annotate(table)            # + qc_status, qc_issues, qc_messages
+    table = result.annotate(table)            # + qc_status, qc_issues, qc_levels, qc_messages
     footer = result.footer()                  # JSON-ready group/dataset verdicts, counts
     line = summary_text(result)               # "QC: 41 pass, 6 warn (4 blurry, 2 dark), ..."
 

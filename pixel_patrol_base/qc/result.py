@@ -35,7 +35,7 @@ class QcResult:
             obs_level, dim_*, group, value, value_text, message``. Slice and image
             verdicts that pass are left out unless ``include_passing`` was set; group
             and dataset verdicts are always there.
-        rows: ``path, child_id, obs_level, qc_status, qc_issues, qc_messages`` for
+        rows: ``path, child_id, obs_level, qc_status, qc_issues, qc_levels, qc_messages`` for
             every row of the table, in its order.
         image_issues: ``row, rule, status``: each image row's verdict per issue (the
             table row index, as in ``rows``).
@@ -56,8 +56,10 @@ class QcResult:
     group_by: str | None = None
 
     def annotate(self, table: pl.DataFrame) -> pl.DataFrame:
-        """``table`` (the one evaluated) with ``qc_status``, ``qc_issues``, ``qc_messages``."""
-        return table.with_columns(self.rows.select("qc_status", "qc_issues", "qc_messages"))
+        """``table`` (the one evaluated) with the verdict columns, qc_status to qc_messages."""
+        return table.with_columns(
+            self.rows.select("qc_status", "qc_issues", "qc_levels", "qc_messages")
+        )
 
     def footer(self) -> dict[str, Any]:
         """The QC summary for the Parquet footer: JSON-ready (no NaN, plain types)."""
@@ -125,6 +127,7 @@ def _row_summary(work: pl.DataFrame, marks: pl.DataFrame) -> tuple[pl.DataFrame,
         .agg(
             pl.col("rank").max(),
             pl.col("rule").alias("qc_issues"),
+            status_expr(pl.col("rank")).alias("qc_levels"),
             pl.col("message").alias("qc_messages"),
         )
     )
@@ -138,6 +141,7 @@ def _row_summary(work: pl.DataFrame, marks: pl.DataFrame) -> tuple[pl.DataFrame,
         "obs_level",
         status_expr(pl.col("rank")).fill_null("pass").alias("qc_status"),
         pl.col("qc_issues").fill_null(empty),
+        pl.col("qc_levels").fill_null(empty),
         pl.col("qc_messages").fill_null(empty),
     )
     image_issues = per_issue.filter(pl.col("is_image")).select(

@@ -236,6 +236,15 @@ def _qc_columns() -> list[Column]:
             nullable=False,
         ),
         Column(
+            "qc_levels",
+            "list<string>",
+            "One verdict per entry of qc_issues, in the same order: 'warn', 'fail' or "
+            "'error', the rule's own (qc_status is the worst of them and of the slices'), "
+            "so a warn rule on a failing image still reads 'warn'.",
+            producer=QC_PRODUCER,
+            nullable=False,
+        ),
+        Column(
             "qc_messages",
             "list<string>",
             "One message per entry of qc_issues, in the same order, saying what was found "

@@ -62,6 +62,8 @@ def test_the_declarations_find_the_planted_problems(issues_report: Path) -> None
     issues = {r["issue"]: r for r in _run(issues_report, "qc-issues", state)["issues"]}
     assert {"constant", "unreadable", "duplicate"} <= set(issues)
     assert issues["constant"]["images"] == 1 and issues["constant"]["severity"] == "fail"
+    # a warn rule reads warn, also where the image fails another rule
+    assert issues["duplicate"]["severity"] == "warn"
     assert issues["duplicate"]["images"] == 2 and issues["duplicate"]["by_group"] == "tif: 2"
     only = pw.ViewState(filters=(pw.Filter("qc_issues", "has", "constant"),))
     assert _run(issues_report, "qc-issues", only)["passed"][0]["result"].startswith("All 1 images")
@@ -112,8 +114,13 @@ def test_streamlit_opens_on_the_issues_page_and_a_click_filters(issues_report: P
             page.get_by_text("2 images", exact=True).wait_for(timeout=60_000)  # duplicates mosaic
             page.wait_for_load_state("networkidle")
             assert "mode=Issues" in page.url
-            buttons = _buttons(page)
-            assert {"constant", "unreadable", "duplicate"} <= set(buttons), buttons
+            # Streamlit draws the buttons one element at a time: wait for all of them
+            page.wait_for_function(
+                "([sel, want]) => { const got = [...document.querySelectorAll(sel)]"
+                ".map(b => b.innerText); return want.every(w => got.includes(w)); }",
+                arg=[BUTTONS, ["constant", "unreadable", "duplicate"]],
+                timeout=60_000,
+            )
             text = page.locator('[data-testid="stMain"]').text_content() or ""
             for title in ("QC issues", "Failed files", "Duplicates", "Examples per issue"):
                 assert title in text

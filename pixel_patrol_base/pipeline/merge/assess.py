@@ -27,7 +27,7 @@ from pixel_patrol_base.table import catalog
 
 LABEL_COLUMN = "imported_path_short"
 TOP_FOLDER = "top_folder"
-VERDICT_COLUMNS = ("qc_status", "qc_issues", "qc_messages")
+VERDICT_COLUMNS = ("qc_status", "qc_issues", "qc_levels", "qc_messages")
 """The per-row verdict columns, in the order the report holds them."""
 FOOTER_KEY = "qc"
 """Key of the QC results in the footer metadata."""

@@ -21,7 +21,7 @@ Call graph::
       ├─ _cross_chunk_duplicates         -> keys repeated in two chunks
       ├─ _raise_failures                 -> every failure case at once, if any
       ├─ pairing.pair                    -> duplicate_set, _kind, _of per row; summary
-      ├─ assess.assess                   -> qc_status, qc_issues, qc_messages per row
+      ├─ assess.assess                   -> qc_status, qc_issues, qc_levels, qc_messages
       ├─ _write_chunks       pass 2, per chunk: rows + their verdicts -> RowGroups
       ├─ integrity.seal                  the final footer: metadata, qc, checksums
       └─ os.replace, or remove the temp and raise
