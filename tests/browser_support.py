@@ -14,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -91,6 +92,25 @@ def hex_rgb(colour: str) -> tuple[int, int, int]:
         return r, g, b
     text = text.lstrip("#")
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+"""Requests a viewer may make; any other is recorded and aborted by :func:`keep_local`."""
+
+
+def keep_local(page: Any, external: list[str]) -> None:
+    """Route every request of the Playwright ``page``: local ones go on, any other is
+    appended to ``external`` and aborted (a test then asserts ``external`` is empty)."""
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(LOCAL_PREFIXES):
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
 
 
 @contextlib.contextmanager

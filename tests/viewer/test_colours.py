@@ -20,6 +20,7 @@ from browser_support import (
     SCREENSHOTS,
     colour_report,
     hex_rgb,
+    keep_local,
     streamlit_viewer,
 )
 
@@ -32,7 +33,6 @@ pytestmark = [
 ]
 
 CHARTS = '[data-testid="stVegaLiteChart"] svg'
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 CELL = 72  # pp_viewer.mosaic.CELL
 
 MOSAIC_BORDERS_JS = """(img, step) => {
@@ -50,23 +50,16 @@ MOSAIC_BORDERS_JS = """(img, step) => {
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The Full page of the three-group report, every outside request refused."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     report = colour_report(tmp_path_factory.mktemp("colours"))
     outside: list[str] = []
-
-    def guard(route: Route) -> None:
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
 
     with streamlit_viewer(report) as address, sync_playwright() as play:
         browser = play.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             tab = browser.new_page(viewport={"width": 1500, "height": 2400})
-            tab.route("**/*", guard)
+            keep_local(tab, outside)
             tab.goto(address + "?mode=Full")
             tab.wait_for_selector(CHARTS, timeout=90_000)
             tab.wait_for_selector('[data-testid="stImage"] img', timeout=90_000)

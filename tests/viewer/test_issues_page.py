@@ -16,7 +16,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, build_issues_report
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    build_issues_report,
+    keep_local,
+)
 from browser_support import streamlit_viewer as running_viewer
 
 from pixel_patrol_base.errors import WidgetDeclarationError
@@ -80,16 +86,7 @@ def test_the_declarations_find_the_planted_problems(issues_report: Path) -> None
 
 def _guarded_page(browser: Any, external: list[str]) -> Any:
     page = browser.new_page(viewport={"width": 1500, "height": 2000})
-
-    def guard(route: Any) -> None:
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            external.append(url)
-            route.abort()
-
-    page.route("**/*", guard)
+    keep_local(page, external)
     return page
 
 

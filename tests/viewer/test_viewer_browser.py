@@ -8,15 +8,12 @@ used), and records every request: any that is not for 127.0.0.1 fails the test.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port
+from browser_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, keep_local, streamlit_viewer
 
 CHARTS = '[data-testid="stVegaLiteChart"]'
 
@@ -31,44 +28,12 @@ pytestmark = [
 
 @pytest.fixture
 def viewer(pipeline_report: Path) -> Iterator[str]:
-    """``pixel-patrol view --no-browser`` running on a free port; yields its address."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "pixel_patrol_base.cli",
-        "view",
-        str(pipeline_report),
-        "--no-browser",
-        "--port",
-        str(port),
-        "--group-by",
-        "imported_path_short",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "the viewer never answered /_stcore/health"
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/?mode=Full"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    """``pixel-patrol view --no-browser`` running on a free port; yields its Full mode."""
+    with streamlit_viewer(pipeline_report, "--group-by", "imported_path_short") as url:
+        yield url + "?mode=Full"
     # Stopping the command stops its Streamlit child too: nothing answers any more.
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+        urllib.request.urlopen(url + "_stcore/health", timeout=2)
 
 
 def _chart_texts(page: object) -> list[str]:
@@ -80,23 +45,15 @@ def _chart_texts(page: object) -> list[str]:
 def test_charts_follow_the_group_and_nothing_leaves_the_machine(
     viewer: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     external: list[str] = []
-
-    def guard(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            external.append(url)
-            route.abort()
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 2200})
-            page.route("**/*", guard)
+            keep_local(page, external)
             page.goto(viewer)
             page.wait_for_selector(CHARTS + " svg", timeout=90_000)
             page.wait_for_load_state("networkidle")

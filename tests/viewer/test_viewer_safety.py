@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, keep_local
 from PIL import Image
 
 NAME = "Evil **name** ![n](https://other.example/name.png) <img src=https://other.example/i.png>"
@@ -183,23 +183,14 @@ def viewer(hostile_report: Path) -> Iterator[str]:
 @pytest.fixture
 def page(viewer: str) -> Iterator[tuple[object, list[str]]]:
     """A Chromium page on which any request not for 127.0.0.1 is recorded and aborted."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     external: list[str] = []
-
-    def guard(route: Route) -> None:
-        url = route.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            route.continue_()
-        else:
-            external.append(url)
-            route.abort()
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             tab = browser.new_page(viewport={"width": 1400, "height": 1800})
-            tab.route("**/*", guard)
+            keep_local(tab, external)
             yield tab, external
         finally:
             browser.close()
