@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
 	# --compile-bytecode: every Snakemake job is a fresh interpreter, and without .pyc
 	# files (uv writes none by default) each one recompiles bioio, dask, polars... (~5 CPU s).
-	$(PYTHON) -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev]"
+	$(PYTHON) -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ".[dev,formats]"
 	touch $(STAMP)
 
 venv: $(STAMP)

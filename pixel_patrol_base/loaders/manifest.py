@@ -33,7 +33,7 @@ EXTRA_COLUMNS: tuple[Column, ...] = (
            "'zarr').", producer="loader", levels=Levels.IMAGE),
     Column("declared_bit_depth", "int32",
            "Bits per sample the file declares as significant (OME Pixels@SignificantBits; "
-           "ND2 bitsPerComponentSignificant; CZI EffectiveBitsPerPixel / BitsPerPixel), "
+           "ND2 bitsPerComponentSignificant; CZI Information/Image/ComponentBitCount), "
            "where it states one; null otherwise. raster-qc measures saturation against "
            "2^declared_bit_depth − 1, falling back to the dtype's range when null.",
            producer="loader", levels=Levels.IMAGE),

@@ -1,15 +1,17 @@
 """Where ``declared_bit_depth`` finds the bits a file declares, per bioio plugin.
 
-The ND2 and CZI plugins are not in the default install (``pixel-patrol[formats]``), so
-these tests give the function objects shaped as those plugins' ``metadata`` are: the nd2
-library's dataclasses (``Metadata.channels[i].volume.bitsPerComponentSignificant``) and
-the CZI XML (``Information/Image/ComponentBitCount``), and OME's ``SignificantBits``.
+First on real ND2 and CZI files from ``../shared/testdata/real`` read by the real
+plugins (``pixel-patrol[formats]``, which the test environment installs), then on objects
+shaped as each plugin's ``metadata`` may be: the nd2 library's dataclasses
+(``Metadata.channels[i].volume.bitsPerComponentSignificant``), bioio-nd2 2.x's OME, the
+CZI XML (``Information/Image/ComponentBitCount``) and OME's ``SignificantBits``.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,6 +19,33 @@ import pytest
 
 from pixel_patrol_base.loaders.bioio.metadata import declared_bit_depth
 from pixel_patrol_base.loaders.bioio.scene import OME_PLUGIN
+from pixel_patrol_base.plugins import get_loader
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared/testdata/real"
+
+
+@pytest.mark.parametrize(
+    ("name", "reader", "bits"),
+    [
+        # the nd2 file's bitsPerComponentSignificant: a 12-bit camera stored in uint16
+        ("nd2/cluster.nd2", "bioio-nd2", [12]),
+        # ComponentBitCount of each CZI, one value per scene
+        ("czi/LSM880_AiryScan.czi", "bioio-czi", [12]),
+        ("czi/S3_1Pos_2Mosaic_T1_Z1_CH1.czi", "bioio-czi", [14, 14, 14]),
+        ("czi/xyz__multiple_images.czi", "bioio-czi", [16, 16]),
+    ],
+)
+def test_real_nd2_and_czi_files_declare_their_bit_depth(
+    name: str, reader: str, bits: list[int]
+) -> None:
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/testdata/real)")
+    pytest.importorskip(reader.replace("-", "_"), reason=f"{reader} is not installed")
+    infos = get_loader("bioio").read_header(path)
+    assert [info.extra["format_reader"] for info in infos] == [reader] * len(bits)
+    assert [info.extra.get("declared_bit_depth") for info in infos] == bits
+    assert {info.dtype for info in infos} == {"uint16"}
 
 
 @dataclass
@@ -66,6 +95,11 @@ def _ome(bits: int | None) -> SimpleNamespace:
             ),
             "bioio-nd2",
             14,
+        ),
+        (
+            SimpleNamespace(metadata=_ome(10).ome_metadata, current_scene_index=1),
+            "bioio-nd2",
+            10,
         ),
         (SimpleNamespace(metadata=_czi("14")), "bioio-czi", 14),
         (SimpleNamespace(metadata=_czi(None)), "bioio-czi", None),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pixel_patrol_base.errors import ImageLoadError, MissingFormatPluginError
+from pixel_patrol_base.loaders.common import one_line
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 if TYPE_CHECKING:
@@ -68,4 +69,6 @@ def zarr_header(path: Path, by_bioio: Callable[[], list[ImageInfo]]) -> list[Ima
     except ImageLoadError as exc:
         if bioio_said is None:
             raise
-        raise ImageLoadError(f"{bioio_said}; the zarr reader: {exc}") from exc
+        # Both answers on one line: bioio's cut short, so that the zarr reader's stays.
+        said = f"{one_line(bioio_said, 150)}; the zarr reader: {exc}"
+        raise ImageLoadError(one_line(said)) from exc

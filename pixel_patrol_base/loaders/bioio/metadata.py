@@ -104,8 +104,10 @@ def declared_bit_depth(image: Any, plugin: str) -> int | None:
     """The significant bits per sample a file read by bioio declares, where it does.
 
     OME (bioio-ome-tiff): ``Pixels@SignificantBits`` of the current scene. ND2
-    (bioio-nd2): ``bitsPerComponentSignificant`` of the first channel's volume, wherever
-    the reader's ``metadata`` holds it. CZI (bioio-czi): the XML's
+    (bioio-nd2): the same OME field where the plugin's ``metadata`` is OME (bioio-nd2 2.x
+    fills it from the file's ``bitsPerComponentSignificant``), else
+    ``bitsPerComponentSignificant`` of the first channel's volume, wherever the reader's
+    ``metadata`` holds it (the nd2 library's own objects). CZI (bioio-czi): the XML's
     ``Information/Image/ComponentBitCount``. Anything unreadable gives ``None``.
     """
     try:
@@ -113,7 +115,11 @@ def declared_bit_depth(image: Any, plugin: str) -> int | None:
             pixels = image.ome_metadata.images[image.current_scene_index].pixels
             return positive_int(pixels.significant_bits)
         if "nd2" in plugin:
-            return positive_int(_find_key(image.metadata, "bitsPerComponentSignificant"))
+            metadata = image.metadata
+            if hasattr(metadata, "images"):  # an ome-types OME
+                pixels = metadata.images[image.current_scene_index].pixels
+                return positive_int(pixels.significant_bits)
+            return positive_int(_find_key(metadata, "bitsPerComponentSignificant"))
         if "czi" in plugin:
             node = image.metadata.find(".//Information/Image/ComponentBitCount")
             return positive_int(int(node.text)) if node is not None else None
