@@ -5,8 +5,8 @@ Used three ways:
 - by hatchling, as the custom build hook of ``[tool.hatch.build.hooks.custom]``: a wheel
   build runs ``npm ci && npm run build`` when the assets are missing, so the wheel ships
   them (editable installs skip this; ``make viewer-assets`` builds them there);
-- as a script, ``python hatch_build.py`` (what ``make viewer-assets`` runs; ``--force``
-  rebuilds);
+- as a script, ``python hatch_build.py`` (what ``make viewer-assets`` runs: it builds when
+  an output is missing or older than a source; ``--force`` rebuilds anyway);
 - as ``python hatch_build.py --lint`` (a line of ``make lint``): biome checks the
   JavaScript (``viewer/static/biome.json``), installing the npm tree first when needed.
 
@@ -50,15 +50,29 @@ TEST_OUTPUTS = ("app.js", "app.js.gz")
 
 
 def assets_built(root: Path, with_tests: bool = False) -> bool:
-    """Whether every built asset is present under ``root/viewer/static/dist``.
+    """Whether every built asset under ``root/viewer/static/dist`` is there and up to date.
 
     With ``with_tests``, the browser tests' bundle (``build/static-viewer/test-dist``) too.
+    Up to date: no build source (``build.mjs``, ``src/``, the package files) is newer than
+    the oldest output, so an edited source file is built again by ``make viewer-assets``.
     """
     dist = root / STATIC / "dist"
-    built = all((dist / name).is_file() for name in OUTPUTS)
+    outputs = [dist / name for name in OUTPUTS]
     if with_tests:
-        built = built and all((root / TEST_DIST / name).is_file() for name in TEST_OUTPUTS)
-    return built
+        outputs += [root / TEST_DIST / name for name in TEST_OUTPUTS]
+    if not all(path.is_file() for path in outputs):
+        return False
+    return _newest_source(root / STATIC) <= min(path.stat().st_mtime for path in outputs)
+
+
+def _newest_source(static: Path) -> float:
+    """The latest modification time among the build's sources."""
+    newest = 0.0
+    for name in (*LOCK_FILES, *BUILD_SOURCES):
+        path = static / name
+        files = path.rglob("*") if path.is_dir() else [path]
+        newest = max([newest, *(f.stat().st_mtime for f in files if f.is_file())])
+    return newest
 
 
 def _npm() -> str:

@@ -148,7 +148,9 @@ def build_issues_report(root: Path) -> Path:
 
     Three noise TIFFs, a constant one (``blank.tif``: issue ``constant``), an exact copy
     (``original.tif`` = ``copy.tif``: one ``exact`` duplicate set) and a corrupt file
-    (``corrupt.tif``: a ``load_error``, issue ``unreadable``). Returns the Parquet path.
+    (``corrupt.tif``: a ``load_error``, issue ``unreadable``), judged also by a rules file
+    (``rules.yaml`` beside the data: ``lab_dtype``, which every image passes, for the
+    Issues page's "Rules checked"). Returns the Parquet path.
     """
     import numpy as np
     import tifffile
@@ -165,7 +167,15 @@ def build_issues_report(root: Path) -> Path:
     tifffile.imwrite(data / "original.tif", pixels)
     tifffile.imwrite(data / "copy.tif", pixels)
     (data / "corrupt.tif").write_bytes(b"II*\x00not a tiff at all")
+    rules = root / "rules.yaml"
+    rules.write_text(
+        "version: 1\nrules:\n  - id: lab_dtype\n    fail: dtype not in {uint16}\n"
+        '    message: "dtype {dtype}"\n',
+        encoding="utf-8",
+    )
     report = root / "report.parquet"
     project = api.create_project("issues", data, output_path=report, loader="bioio")
-    api.process_files(project, description="Planted problems for the Issues page tests")
+    api.process_files(
+        project, description="Planted problems for the Issues page tests", expectations=rules
+    )
     return report

@@ -101,6 +101,9 @@ class Rule:
     fallback: bool = False
     fields: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """The raw fields the rule was built from (what ``override`` merges into)."""
+    source: str = field(default="", compare=False)
+    """The rules file that defined it, or last overrode it (``builtin.yaml`` for the
+    built-in rules); empty for a rule built in code."""
 
     @property
     def value_node(self) -> Node | None:

@@ -24,7 +24,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ class _File:
             label = f"rule {name!r}" + (f", key {key!r}" if key else "")
             return self.error(where, f"{label}: {what}")
 
-        return build_rule(fields, complain)
+        return replace(build_rule(fields, complain), source=self.name)
 
 
 def _compose(text: str, name: str) -> yaml.Node:

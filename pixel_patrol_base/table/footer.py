@@ -69,8 +69,10 @@ class ProjectMetadata:
             ``rules_digest`` and ``sources`` (the rules files), ``counts`` (image rows
             per status, per issue: ``summary_counts``), ``summary`` (the ``QC: ...``
             text), ``groups`` and ``dataset`` (the group- and dataset-level verdicts:
-            rule, status, group, value, value_text, message), ``rule_counts`` and
-            ``not_evaluated``. Empty for a report written before the QC existed.
+            rule, status, group, value, value_text, message), ``rule_counts``,
+            ``not_evaluated`` and ``rule_info`` (rule id -> its ``scope`` and ``source``,
+            the rules file that defined it). Empty for a report written before the QC
+            existed.
         duplicates: The duplicate summary of the merge: ``sets``, ``exact_sets``,
             ``near_sets``, ``plane_sets``, ``images_in_sets``, ``planes_in_sets`` and
             ``images_with_duplicate_planes``. Empty without ``raster-hash`` columns or

@@ -88,6 +88,9 @@ def test_extends_none_disable_and_override(tmp_path: Path) -> None:
     constant = rules.get("constant")
     assert constant is not None and constant.fail is not None
     assert constant.fail.text == "std_intensity <= 1"  # disabled, then redefined
+    # each rule names the file that defined it, or last overrode it (the footer's rule_info)
+    assert saturated.source == constant.source == "<rules>"
+    assert rules.get("dark").source == "builtin.yaml"  # type: ignore[union-attr]
     assert rules.digest() != builtin_rules().digest()
     assert builtin_rules().digest() == builtin_rules().digest()
 

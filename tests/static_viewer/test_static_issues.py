@@ -4,7 +4,8 @@ One small report with planted problems (:func:`browser_support.build_issues_repo
 constant image, a corrupt file, an exact copy) is built once through the real pipeline and
 embedded in a single-file viewer (built from the test bundle, the only one with the
 ``window.__viewer`` hook). The page must open on the Issues page, list the problems, show
-the failed file with its error and the duplicate set, and a click on an issue's button must
+the failed file with its error, the duplicate set and the rules checked (the rules file's
+first), and a click on an issue's button must
 filter the whole report (the Images table of the Full mode then lists that image only).
 """
 
@@ -59,7 +60,7 @@ def test_the_issues_page_opens_first_and_lists_the_planted_problems(issues_page:
     assert "mode=" not in page.url  # the default mode is not written
     states = widget_states(page)
     assert list(states) == page_widget_ids(page)
-    assert list(states) == ["qc-issues", "failed-files", "duplicates", "qc-examples"]
+    assert list(states) == ["qc-issues", "failed-files", "duplicates", "qc-examples", "qc-rules"]
     assert set(states.values()) == {"rendered"}, states
     assert {"constant", "unreadable", "duplicate"} <= set(_buttons(page))
     issues = _card(page, "qc-issues").inner_text()
@@ -73,6 +74,11 @@ def test_the_issues_page_opens_first_and_lists_the_planted_problems(issues_page:
     examples = _card(page, "qc-examples")
     assert examples.locator("img").count() >= 5
     assert "every pixel has the value 7.0" in examples.inner_html()
+    rules = _card(page, "qc-rules").inner_text()
+    # the rules file's rule, from the footer (pp_rules), before the built-in ones
+    assert "lab_dtype" in rules and "rules.yaml" in rules and "builtin.yaml" in rules
+    assert rules.index("lab_dtype") < rules.index("unreadable")
+    assert "many_unreadable" in rules and "could not be read" in rules  # a dataset verdict
     screenshot(page, "issues")
 
 

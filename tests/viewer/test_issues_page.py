@@ -26,9 +26,10 @@ from browser_support import (
 from browser_support import streamlit_viewer as running_viewer
 
 from pixel_patrol_base.errors import WidgetDeclarationError
+from pixel_patrol_base.table.footer import read_metadata
 from pixel_patrol_base.viewing import widgets as pw
 
-ISSUE_WIDGETS = ["qc-issues", "failed-files", "duplicates", "qc-examples"]
+ISSUE_WIDGETS = ["qc-issues", "failed-files", "duplicates", "qc-examples", "qc-rules"]
 BUTTONS = '[data-testid="stMain"] [data-testid="stButton"] button'
 
 
@@ -41,6 +42,7 @@ def issues_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _run(report: Path, widget_id: str, state: pw.ViewState) -> dict[str, list[dict[str, Any]]]:
     con = duckdb.connect(":memory:")
     con.execute(f"CREATE VIEW pp_data AS SELECT * FROM read_parquet('{report}')")
+    pw.add_qc_tables(con, read_metadata(report).qc)
     columns = pw.table_columns(con)
     result = pw.run_widget(con, pw.load_widgets()[widget_id], state, columns)
     return {name: table.to_pylist() for name, table in result.data.items()}
@@ -48,7 +50,7 @@ def _run(report: Path, widget_id: str, state: pw.ViewState) -> dict[str, list[di
 
 def test_issue_widgets_are_on_the_issues_page_and_first() -> None:
     widgets = pw.load_widgets()
-    assert list(widgets)[:4] == ISSUE_WIDGETS
+    assert list(widgets)[: len(ISSUE_WIDGETS)] == ISSUE_WIDGETS
     assert {w.id for w in widgets.values() if w.page == "issues"} == set(ISSUE_WIDGETS)
     assert widgets["summary"].page == "report"  # the default
 
@@ -82,6 +84,16 @@ def test_the_declarations_find_the_planted_problems(issues_report: Path) -> None
     examples = _run(issues_report, "qc-examples", state)["tiles"]
     assert "constant: blank.tif | every pixel has the value 7.0" in [r["label"] for r in examples]
     assert all(r["thumbnail"] for r in examples)
+    rules = _run(issues_report, "qc-rules", state)
+    first = rules["rules"][0]  # the rules file's rule comes first
+    assert (first["rule"], first["source"], first["result"]) == ("lab_dtype", "rules.yaml", "pass")
+    assert first["pass"] == 6 and first["skip"] == 1  # the corrupt file has no dtype
+    builtin = {r["rule"]: r for r in rules["rules"][1:]}
+    assert {r["source"] for r in builtin.values()} == {"builtin.yaml"}
+    assert builtin["constant"]["result"] == "fail" and builtin["constant"]["fail"] == 1
+    assert builtin["unreadable"]["scope"] == "image"
+    checks = {(r["rule"], r["unit"]): r for r in rules["checks"]}
+    assert checks[("many_unreadable", "(all images)")]["scope"] == "dataset"
 
 
 def _guarded_page(browser: Any, external: list[str]) -> Any:
@@ -119,14 +131,27 @@ def test_streamlit_opens_on_the_issues_page_and_a_click_filters(issues_report: P
                 timeout=60_000,
             )
             text = page.locator('[data-testid="stMain"]').text_content() or ""
-            for title in ("QC issues", "Failed files", "Duplicates", "Examples per issue"):
+            for title in (
+                "QC issues",
+                "Failed files",
+                "Duplicates",
+                "Examples per issue",
+                "Rules checked",
+            ):
                 assert title in text
             # the tables' cells are in the grid's accessible markup (textContent), once drawn:
             # the failed file with its error, the duplicate set with its members
             page.wait_for_function(
                 "(words) => { const t = document.querySelector('[data-testid=\"stMain\"]')"
                 ".textContent; return words.every(w => t.includes(w)); }",
-                arg=["corrupt.tif", "the file holds no image", "copy.tif, original.tif", "exact"],
+                arg=[
+                    "corrupt.tif",
+                    "the file holds no image",
+                    "copy.tif, original.tif",
+                    "exact",
+                    "lab_dtype",
+                    "rules.yaml",
+                ],
                 timeout=30_000,
             )
             page.wait_for_timeout(1000)

@@ -16,6 +16,7 @@ BUILTIN_IDS = [
     "failed-files",
     "duplicates",
     "qc-examples",
+    "qc-rules",
     "summary",
     "image-table",
     "file-stats",

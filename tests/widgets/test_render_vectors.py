@@ -111,6 +111,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "group_options": pw.group_options,
     "missing_columns": lambda widget, columns: pw.missing_columns(_widget(widget), columns),
     "resolve_controls": _resolve,
+    "qc_tables": pw.qc_tables,
 }
 
 

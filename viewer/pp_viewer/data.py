@@ -1,9 +1,11 @@
 """Data access of the viewer: one cached DuckDB connection, cached query results.
 
-The report is exposed as the view ``pp_data`` over ``read_parquet``; the Parquet file is
-never written. Each query runs on its own cursor of the shared connection (Streamlit
-runs sessions in threads). Results are cached by SQL text + parameters, so two widgets
-or two sessions asking the same thing share one result.
+The report is exposed as the view ``pp_data`` over ``read_parquet``, and its footer's
+QC results as the tables ``pp_rules`` and ``pp_qc_results``
+(:mod:`pixel_patrol_base.viewing.widgets.qc_tables`); the Parquet file is never written.
+Each query runs on its own cursor of the shared connection (Streamlit runs sessions in
+threads). Results are cached by SQL text + parameters, so two widgets or two sessions
+asking the same thing share one result.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def connection(report: str) -> duckdb.DuckDBPyConnection:
     # (duckdb-wasm has no time-zone database offline), whatever this machine's zone.
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"CREATE VIEW {TABLE} AS SELECT * FROM read_parquet({_sql_literal(report)})")
+    pw.add_qc_tables(con, metadata(report).qc)
     return con
 
 

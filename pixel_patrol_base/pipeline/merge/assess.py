@@ -91,6 +91,7 @@ def qc_footer(result: QcResult, rules: RuleSet) -> dict[str, Any]:
         **result.footer(),
         "rules_digest": rules.digest(),
         "sources": list(rules.sources),
+        "rule_info": {rule.id: {"scope": str(rule.scope), "source": rule.source} for rule in rules},
         "summary": summary_text(result),
     }
 

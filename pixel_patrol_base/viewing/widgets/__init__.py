@@ -40,6 +40,7 @@ from pixel_patrol_base.viewing.widgets.palettes import (
     group_colors,
     palette_colors,
 )
+from pixel_patrol_base.viewing.widgets.qc_tables import add_qc_tables, qc_tables
 from pixel_patrol_base.viewing.widgets.query import (
     check_state,
     compile_widget,
@@ -69,6 +70,7 @@ __all__ = [
     "ViewState",
     "Widget",
     "WidgetResult",
+    "add_qc_tables",
     "apply_palette",
     "badge_text",
     "chart_spec",
@@ -96,6 +98,7 @@ __all__ = [
     "overview_text",
     "palette_colors",
     "prepare_widgets",
+    "qc_tables",
     "resolve_controls",
     "run_widget",
     "table_columns",

@@ -5,6 +5,7 @@
 import * as duckdb from "@duckdb/duckdb-wasm";
 import initParquet, { readParquet, readSchema } from "parquet-wasm/esm/parquet_wasm.js";
 import { assetBytes, assetText } from "./assets.js";
+import { createSql, qcTables, TABLE_COLUMNS } from "./qc-tables.js";
 import { tableRows as tableRowsOf } from "./values.js";
 
 export const TABLE = "pp_data";
@@ -98,6 +99,26 @@ export async function loadParquet(db, bytes) {
     for (const { column_name: name } of zoned) {
       const quoted = `"${name.replace(/"/g, '""')}"`;
       await conn.query(`ALTER TABLE ${TABLE} ALTER ${quoted} SET DATA TYPE TIMESTAMP`);
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Replace the tables pp_rules and pp_qc_results with the footer's QC results (see qc-tables.js). */
+export async function loadQcTables(db, qc) {
+  const conn = await db.connect();
+  try {
+    for (const [table, rows] of Object.entries(qcTables(qc))) {
+      await conn.query(createSql(table));
+      if (!rows.length) continue;
+      const names = TABLE_COLUMNS[table].map(([name]) => name);
+      const insert = await conn.prepare(`INSERT INTO ${table} VALUES (${names.map(() => "?").join(", ")})`);
+      try {
+        for (const row of rows) await insert.query(...names.map((name) => row[name]));
+      } finally {
+        await insert.close();
+      }
     }
   } finally {
     await conn.close();

@@ -7,7 +7,7 @@
 import { embeddedData, embeddedWidgets } from "./assets.js";
 import { checkBookmark, paramText, probeBookmark, readBookmark, toQuery } from "./bookmark.js";
 import { compileSql } from "./compile.js";
-import { loadParquet, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
+import { loadParquet, loadQcTables, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
 import { h, replaceChildren } from "./dom.js";
 import { badgeText, headerFacts, hiddenNote } from "./formats.js";
 import { GROUP_DOMAIN_KEY, GROUP_DOMAIN_SQL, groupDomain } from "./palettes.js";
@@ -88,6 +88,7 @@ async function loadTable(bytes, name) {
   } catch {
     app.metadata = {};
   }
+  await loadQcTables(app.db, app.metadata.qc);
   const rows = await sql(
     "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
     [TABLE],

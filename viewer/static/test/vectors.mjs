@@ -13,6 +13,7 @@ import { basename } from "node:path";
 import { compileSql, Ident } from "../src/compile.js";
 import { badgeText, fillText, formatValue, headerFacts, hiddenNote, kpiCards, overviewText } from "../src/formats.js";
 import { applyPalette, groupColors, paletteColors } from "../src/palettes.js";
+import { qcTables } from "../src/qc-tables.js";
 import { chartSpec, compact, tileSpec } from "../src/specs.js";
 import { groupOptions, missingColumns, resolveControls, viewVisible } from "../src/widgets.js";
 
@@ -60,6 +61,7 @@ const FUNCTIONS = {
   missing_columns: ({ widget, columns }) => missingColumns(widget, columns),
   resolve_controls: ({ widget, controls, columns }) =>
     resolveControls(widget, { controls: { [widget.id]: controls } }, columns),
+  qc_tables: ({ qc }) => qcTables(qc),
 };
 
 function outcome(run) {
