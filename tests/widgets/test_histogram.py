@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 import pytest
 import tifffile
 
@@ -124,3 +125,22 @@ def test_float_histogram_equals_numpy(all_widgets: dict[str, pw.Widget]) -> None
     assert result.data["int_hist"].num_rows == 0
     _assert_same(_widget_curve(result, "float_hist"), _curve(images, None))
     con.close()
+
+
+@pytest.mark.parametrize("log_y", [False, True])
+def test_the_log_toggle_swaps_each_plot_for_its_log_scale_twin(
+    all_widgets: dict[str, pw.Widget], log_y: bool
+) -> None:
+    widget = all_widgets["histogram"]
+    columns = {"obs_level": "SMALLINT", "dtype": "VARCHAR", "histogram_counts": "BIGINT[]"}
+    columns |= {"histogram_min": "DOUBLE", "histogram_max": "DOUBLE"}
+    values = pw.resolve_controls(
+        widget, pw.ViewState(controls={"histogram": {"log_y": log_y}}), columns
+    )
+    some = pa.table({"x": [1.0]})
+    result = pw.WidgetResult("histogram", {"int_hist": some, "float_hist": some.slice(0, 0)})
+    shown = [v["id"] for v in widget.specs if pw.view_visible(v, result, values)]
+    assert shown == (["int_hist_log"] if log_y else ["int_hist"])  # no float rows: no float plot
+    log_view = next(v for v in widget.specs if v["id"] == "int_hist_log")
+    assert log_view["spec"]["encoding"]["y"]["scale"] == {"type": "log"}
+    assert log_view["spec"]["transform"] == [{"filter": "datum.density > 0"}]  # log(0) undefined

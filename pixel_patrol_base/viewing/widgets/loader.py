@@ -70,12 +70,11 @@ def _check_view(path: Path, view: Any, queries: Mapping[str, str], control_ids: 
     if view.get("query") not in queries:
         raise _fail(path, f"view {view.get('id')!r} names unknown query {view.get('query')!r}")
     when = view.get("when")
-    if (
-        when is not None
-        and when.get("query") not in queries
-        and when.get("control") not in control_ids
-    ):
-        raise _fail(path, f"view {view.get('id')!r}: 'when' names no query or control")
+    if when is not None:
+        named = [key for key in ("query", "control") if key in when]
+        known = {"query": queries, "control": control_ids}
+        if not named or any(when[key] not in known[key] for key in named):
+            raise _fail(path, f"view {view.get('id')!r}: 'when' names no query or control")
 
 
 def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget:

@@ -280,14 +280,18 @@ def view_visible(
     """Whether a view's ``when`` condition holds.
 
     ``{"query": q, "min_rows": a, "max_rows": b}`` bounds the row count of query ``q``;
-    ``{"control": c, "in": [...]}`` requires control ``c``'s value to be listed.
+    ``{"control": c, "in": [...]}`` requires control ``c``'s value to be listed. A
+    ``when`` with both holds when both do.
     """
     when = view.get("when")
     if when is None:
         return True
     if "control" in when:
         value = control_values[when["control"]]
-        return (value.name if isinstance(value, Ident) else value) in when["in"]
+        if (value.name if isinstance(value, Ident) else value) not in when["in"]:
+            return False
+        if "query" not in when:
+            return True
     rows = result.data[when["query"]].num_rows
     return bool(when.get("min_rows", 0) <= rows <= when.get("max_rows", rows))
 

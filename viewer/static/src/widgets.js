@@ -81,13 +81,14 @@ export function compileWidget(widget, state, columns) {
   return out;
 }
 
-/** Whether a view's `when` condition (row-count bounds on a query) holds. */
+/** Whether a view's `when` holds: row-count bounds on a query, a control's value, or both. */
 export function viewVisible(view, data, controls = {}) {
   const when = view.when;
   if (!when) return true;
   if (when.control !== undefined) {
     const value = controls[when.control];
-    return (when.in || []).includes(value instanceof Ident ? value.name : value);
+    if (!(when.in || []).includes(value instanceof Ident ? value.name : value)) return false;
+    if (when.query === undefined) return true;
   }
   const rows = (data[when.query] || []).length;
   return (when.min_rows ?? 0) <= rows && rows <= (when.max_rows ?? rows);
