@@ -75,6 +75,8 @@ def test_the_declarations_find_the_planted_problems(issues_report: Path) -> None
     assert issues["duplicate"]["images"] == 2 and issues["duplicate"]["by_group"] == "tif: 2"
     only = pw.ViewState(filters=(pw.Filter("qc_issues", "has", "constant"),))
     assert _run(issues_report, "qc-issues", only)["passed"][0]["result"].startswith("All 1 images")
+    # the Images tile counts the images read, as the header does: not the corrupt file
+    assert _run(issues_report, "image-table", state)["count"] == [{"images": 6}]
     failed = _run(issues_report, "failed-files", state)["rows"]
     assert [r["path"] for r in failed] == ["corrupt.tif"]
     assert "corrupt or truncated" in failed[0]["load_error"]
