@@ -17,7 +17,12 @@ Parameters (each may repeat where marked; for a single-valued one the last wins)
 - ``exclude`` (repeated): an installed widget id;
 - ``sig``: ``1``/``true`` or ``0``/``false``;
 - ``palette``: a palette name;
-- ``mode``: one of the runtime's view modes (Issues, Overview, Full; any case).
+- ``mode``: one of the runtime's view modes (Issues, Overview, Full; any case);
+- ``image``: the path of the image the single-image view shows, and ``child``: its
+  ``child_id`` in a container file (only with ``image``). Whether the report has that
+  image needs the table: :data:`IMAGE_SQL` counts its rows, and :func:`drop_missing_image`
+  drops it with a notice when there are none (the static viewer's ``probeBookmark`` does
+  the same).
 
 Any other parameter is dropped with a notice too.
 """
@@ -27,20 +32,44 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pixel_patrol_base.errors import ViewOptionError, WidgetStateError
 from pixel_patrol_base.viewing import options as vo
 from pixel_patrol_base.viewing.widgets import Control, Filter, ViewState, Widget, resolve_controls
+from pixel_patrol_base.viewing.widgets.model import ImageRef
 
-PARAMETERS: tuple[str, ...] = ("group", "filter", "dim", "ctl", "exclude", "sig", "palette", "mode")
+PARAMETERS: tuple[str, ...] = (
+    "group",
+    "filter",
+    "dim",
+    "ctl",
+    "exclude",
+    "sig",
+    "palette",
+    "mode",
+    "image",
+    "child",
+)
 """Every bookmark parameter the viewer reads."""
 
 MAX_NUMBER = 2**53
 """Number controls take finite values of magnitude below this (exact in JSON and JS)."""
 
 _SHOWN_CHARS = 80
+
+MAX_PATH_CHARS = 4096
+"""An ``image`` or ``child`` value longer than this is refused without a query."""
+
+IMAGE_SQL = (
+    'SELECT count(*) AS n FROM pp_data WHERE "obs_level" = 0 AND "path" = ? '
+    'AND "child_id" IS NOT DISTINCT FROM ?'
+)
+"""Counts the image rows of ``(path, child_id)``; ``bookmark.js`` runs the same SQL."""
+
+NO_SUCH_IMAGE = "the report has no such image"
+"""The notice's reason for an ``image`` (and ``child``) naming no image of the report."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +176,51 @@ def _ctl(
     return widget_id, control_id, value
 
 
+def _path_text(key: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        if not text:
+            raise ViewOptionError(f"the {key} is empty")
+        if len(text) > MAX_PATH_CHARS:
+            raise ViewOptionError(f"the {key} is longer than {MAX_PATH_CHARS} characters")
+        return text
+
+    return check
+
+
+def _image(read: _Reader, columns: Mapping[str, str]) -> ImageRef | None:
+    """The ``image`` / ``child`` pair (the last valid of each), checked for form only."""
+    if "path" not in columns:
+        for key in ("image", "child"):
+            for text in read.values(key):
+                read.drop(key, text, "the report has no path column")
+        return None
+    path = read.last("image", _path_text("image path"))
+    child = read.last("child", _path_text("child id"))
+    if path is None:
+        for text in read.values("child") if child is not None else []:
+            read.drop("child", text, "it needs an image parameter")
+        return None
+    return ImageRef(path, child)
+
+
+def drop_missing_image(bookmark: Bookmark, count: Callable[[str, list[object]], int]) -> Bookmark:
+    """``bookmark`` without its image when the report has none at that path (and child).
+
+    Args:
+        bookmark: From :func:`parse_bookmark`.
+        count: Runs :data:`IMAGE_SQL` with its parameters and returns the count.
+    """
+    image = bookmark.state.image
+    if image is None or count(IMAGE_SQL, [image.path, image.child_id]) > 0:
+        return bookmark
+    notices = [*bookmark.notices, Notice("image", _shorten(image.path), NO_SUCH_IMAGE)]
+    return replace(bookmark, state=replace(bookmark.state, image=None), notices=tuple(notices))
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+
+
 def _significance(text: str) -> bool:
     if text in ("1", "true", "True"):
         return True
@@ -184,7 +258,7 @@ class _Reader:
         return kept[-1] if kept else None
 
     def drop(self, key: str, text: str, reason: str) -> None:
-        shown = text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 1] + "…"
+        shown = _shorten(text)
         self.notices.append(Notice(key, shown, reason.splitlines()[0] if reason else "invalid"))
 
 
@@ -229,5 +303,6 @@ def parse_bookmark(
         ),
         is_show_significance=bool(read.last("sig", _significance)),
         palette=read.last("palette", vo.check_palette),
+        image=_image(read, columns),
     )
     return Bookmark(state, read.last("mode", mode), tuple(read.notices))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -29,8 +29,9 @@ FILTER_OPS: tuple[str, ...] = (
 )
 """Filter operators, in the order the filter builder lists them."""
 
-PAGES: tuple[str, ...] = ("report", "issues")
-"""Pages a widget declaration may name with its ``page`` key (default ``report``)."""
+PAGES: tuple[str, ...] = ("report", "issues", "image")
+"""Pages a widget declaration may name with its ``page`` key (default ``report``); the
+``image`` page is the single-image view (:attr:`ViewState.image`)."""
 
 DIM_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
 """Axes a dimension selection may fix (column ``dim_<axis lower-case>``)."""
@@ -60,6 +61,25 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """One image of the report: its ``path`` and, in a container file, its ``child_id``.
+
+    Rows are keyed by ``(path, child_id, obs_level, dim_*)``; ``child_id`` is null for a
+    file that holds a single image, so ``None`` here means that file's image.
+    """
+
+    path: str
+    child_id: str | None = None
+
+    def filters(self) -> tuple[Filter, ...]:
+        """The filters that keep this image's rows (the image row and its slices)."""
+        found = [Filter("path", "eq", self.path)]
+        if self.child_id is not None:
+            found.append(Filter("child_id", "eq", self.child_id))
+        return tuple(found)
+
+
+@dataclass(frozen=True)
 class ViewState:
     """Everything the sidebar sets; the same state drives both viewer runtimes."""
 
@@ -70,6 +90,8 @@ class ViewState:
     widgets_excluded: tuple[str, ...] = ()
     is_show_significance: bool = False
     palette: str | None = None
+    image: ImageRef | None = None
+    """The image the single-image view shows; ``None`` shows the report."""
 
     def __post_init__(self) -> None:
         for axis, index in self.dims.items():
@@ -87,7 +109,8 @@ class ViewState:
 
         Keys: ``group``, ``filter`` (JSON ``[column, op, value]``, repeated), ``dim``
         (``Z:2``, repeated), ``ctl`` (``widget.control=JSON``, repeated), ``exclude``
-        (repeated), ``sig`` (``1``), ``palette``. Empty parts are left out.
+        (repeated), ``sig`` (``1``), ``palette``, ``image`` (the image's path) and ``child``
+        (its ``child_id``, when it has one). Empty parts are left out.
         """
         params: dict[str, str | list[str]] = {}
         if self.group_col is not None:
@@ -111,7 +134,23 @@ class ViewState:
             params["sig"] = "1"
         if self.palette is not None:
             params["palette"] = self.palette
+        if self.image is not None:
+            params["image"] = self.image.path
+            if self.image.child_id is not None:
+                params["child"] = self.image.child_id
         return params
+
+    def image_view(self) -> ViewState:
+        """The state the single-image view's widgets run with: the report restricted to
+        :attr:`image` (its filters replace the sidebar's, and no dimension is selected,
+        so the image's own rows and all its slices are shown); ``self`` without an image.
+
+        The sidebar's filters would hide the image's slices (image-level columns are null
+        on slice rows), so they apply again on the way back to the report.
+        """
+        if self.image is None:
+            return self
+        return replace(self, filters=self.image.filters(), dims={})
 
     @classmethod
     def from_query_params(cls, params: Mapping[str, str | list[str]]) -> ViewState:
@@ -158,7 +197,10 @@ class ViewState:
             if not sep or not dot:
                 raise WidgetStateError(f"ctl parameter {text!r} must look like widget.control=1")
             controls.setdefault(wid, {})[cid] = value
+        path = one("image")
+        child = one("child")
         return cls(
+            image=None if path is None else ImageRef(path, child),
             group_col=one("group"),
             filters=tuple(filters),
             dims=dims,

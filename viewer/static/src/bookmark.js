@@ -4,6 +4,8 @@
 // widget declarations with the rules of viewing/options.py (build_state); probeBookmark runs
 // what survives on DuckDB. A parameter that fails is dropped with a notice naming it, and the
 // rest applies. toQuery writes a state back. Pure functions: no DOM (probeBookmark takes `sql`).
+// `image` (a path) and `child` (its child_id) open the single-image view; probeBookmark drops
+// them with a notice when the report has no such image (bookmark.py drop_missing_image).
 import { FILTER_OPS, filtersSql } from "./compile.js";
 import { PALETTES } from "./palettes.js";
 import { compileWidget, groupOptions, resolveControls } from "./widgets.js";
@@ -12,7 +14,13 @@ export const AXES = ["T", "C", "Z", "S"];
 export const MODES = ["issues", "overview", "full"];
 const MODE_NAMES = { issues: "Issues", overview: "Overview", full: "Full" };
 /** Every parameter the page reads; `data` is the report's address (source.js). */
-export const PARAMS = ["data", "group", "filter", "dim", "ctl", "exclude", "sig", "palette", "mode"];
+export const PARAMS = ["data", "group", "filter", "dim", "ctl", "exclude", "sig", "palette", "mode", "image", "child"];
+/** Longest `image` / `child` value taken (bookmark.py MAX_PATH_CHARS). */
+export const MAX_PATH_CHARS = 4096;
+/** Counts the rows of one image (bookmark.py IMAGE_SQL). */
+export const IMAGE_SQL =
+  'SELECT count(*) AS n FROM pp_data WHERE "obs_level" = 0 AND "path" = ? AND "child_id" IS NOT DISTINCT FROM ?';
+export const NO_SUCH_IMAGE = "the report has no such image";
 const NUMERIC = [
   "TINYINT",
   "SMALLINT",
@@ -164,7 +172,16 @@ export function checkControl(text, widgets, columns) {
   return [wid, cid, value];
 }
 
+function checkPathText(what, raw, columns) {
+  if (!Object.hasOwn(columns, "path")) throw new BookmarkError("the report has no path column");
+  if (!raw) throw new BookmarkError(`the ${what} is empty`);
+  if (raw.length > MAX_PATH_CHARS) throw new BookmarkError(`the ${what} is longer than ${MAX_PATH_CHARS} characters`);
+  return raw;
+}
+
 function checkOne(key, raw, columns, widgets) {
+  if (key === "image") return { imagePath: checkPathText("image path", raw, columns) };
+  if (key === "child") return { imageChild: checkPathText("child id", raw, columns) };
   if (key === "group") {
     if (!groupOptions(columns).includes(raw)) throw new BookmarkError(`'${raw}' is not a column one can group by`);
     return { group_col: raw };
@@ -229,6 +246,15 @@ export function checkBookmark(pairs, columns, widgets) {
       notices.push({ param, reason: error.message });
     }
   }
+  const { imagePath, imageChild } = patch;
+  delete patch.imagePath;
+  delete patch.imageChild;
+  if (imagePath !== undefined) patch.image = { path: imagePath, child_id: imageChild ?? null };
+  else if (imageChild !== undefined) {
+    for (const [key, raw] of pairs) {
+      if (key === "child") notices.push({ param: paramText(key, raw), reason: "it needs an image parameter" });
+    }
+  }
   return { patch, notices };
 }
 
@@ -257,6 +283,13 @@ export async function probeBookmark(patch, columns, widgets, sql) {
     } else filters.push(flt);
   }
   const { controlSources, ...state } = { ...patch, filters };
+  if (state.image) {
+    const rows = await sql(IMAGE_SQL, [state.image.path, state.image.child_id]);
+    if (!rows.length || Number(rows[0].n) === 0) {
+      notices.push({ param: paramText("image", state.image.path), reason: NO_SUCH_IMAGE });
+      state.image = null;
+    }
+  }
   const runAll = (widget, st) => async () => {
     for (const { sql: text, params } of Object.values(compileWidget(widget, st, columns))) await sql(text, params);
   };
@@ -285,5 +318,9 @@ export function toQuery(state) {
   if (state.is_show_significance) out.append("sig", "1");
   if (state.palette !== null && state.palette !== undefined) out.append("palette", state.palette);
   if (state.mode && state.mode !== MODES[0]) out.append("mode", MODE_NAMES[state.mode] ?? "Overview");
+  if (state.image) {
+    out.append("image", state.image.path);
+    if (state.image.child_id !== null && state.image.child_id !== undefined) out.append("child", state.image.child_id);
+  }
   return out;
 }
