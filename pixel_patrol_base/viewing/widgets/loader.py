@@ -75,6 +75,17 @@ def _check_view(path: Path, view: Any, queries: Mapping[str, str], control_ids: 
         known = {"query": queries, "control": control_ids}
         if not named or any(when[key] not in known[key] for key in named):
             raise _fail(path, f"view {view.get('id')!r}: 'when' names no query or control")
+    opener = view.get("open_image")
+    if opener is not None and (
+        not isinstance(opener, dict)
+        or not isinstance(opener.get("path"), str)
+        or not all(isinstance(opener.get(k, ""), str) for k in ("child_id", "label"))
+    ):
+        raise _fail(
+            path,
+            f"view {view.get('id')!r}: 'open_image' must be "
+            '{"path": column, "child_id"?: column, "label"?: text}',
+        )
 
 
 def parse_declaration(raw: Mapping[str, Any], path: Path, source: str) -> Widget:
