@@ -90,6 +90,10 @@ class ViewOptionError(InvalidInputError):
     """A viewer option (group column, filter, dimension, widget id, palette) is invalid."""
 
 
+class QuickLookError(InvalidInputError):
+    """``pixel-patrol view IMAGE``: the image file is missing, unreadable or not an image."""
+
+
 class PortInUseError(InvalidInputError):
     """The port asked for the viewer is already taken on 127.0.0.1."""
 

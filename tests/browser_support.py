@@ -179,3 +179,38 @@ def build_issues_report(root: Path) -> Path:
         project, description="Planted problems for the Issues page tests", expectations=rules
     )
     return report
+
+
+def build_image_report(root: Path) -> Path:
+    """A small report for the single-image view, made by the real pipeline (bioio loader).
+
+    ``stack.tif``: an ImageJ hyperstack of 4 Z planes x 2 channels (uint16 noise) whose
+    plane z=2 is the constant 7 (issue ``constant_plane`` on its Z=2 slices), written from
+    :func:`image_stack`; ``flat_0.tif``, ``flat_1.tif``: single 2D planes. Returns the
+    Parquet path; the files stay under ``root / "data"``.
+    """
+    import numpy as np
+    import tifffile
+
+    from pixel_patrol_base import api
+
+    data = root / "data"
+    data.mkdir(parents=True)
+    tifffile.imwrite(data / "stack.tif", image_stack(), imagej=True, metadata={"axes": "ZCYX"})
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        tifffile.imwrite(data / f"flat_{i}.tif", rng.integers(0, 4000, (64, 64), dtype=np.uint16))
+    report = root / "report.parquet"
+    project = api.create_project("image view", data, output_path=report, loader="bioio")
+    api.process_files(project, description="A stack with a blank plane, for the image view")
+    return report
+
+
+def image_stack() -> Any:
+    """The pixels of ``stack.tif`` (Z, C, Y, X), for values computed with plain numpy."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 4000, (4, 2, 64, 64), dtype=np.uint16)
+    stack[2] = 7
+    return stack

@@ -3,15 +3,22 @@
 Registered in :mod:`pixel_patrol_base.cli.entry` by :func:`add_view_parser`. Only the standard
 library is imported at module level; the handler turns the options into the arguments
 of :func:`pixel_patrol_base.viewing.serve.prepare_view` and runs the viewer, printing its address.
+Given an image file instead of a report, it first processes that one file into a temporary
+report (:func:`pixel_patrol_base.viewing.quicklook.quick_look`) and opens the viewer on the
+image's view; the temporary folder goes when the viewer stops.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pixel_patrol_base.errors import ViewOptionError
+
+if TYPE_CHECKING:
+    from pixel_patrol_base.viewing.widgets.model import ImageRef
 
 DEFAULT_PORT = 8052
 
@@ -20,12 +27,21 @@ def add_view_parser(subparsers: Any) -> None:
     """Add ``pixel-patrol view``."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "view",
-        help="explore a .parquet report in the interactive viewer (Streamlit + DuckDB)",
+        help="explore a .parquet report (or one image file) in the interactive viewer",
         description="Start the interactive viewer on 127.0.0.1 for REPORT and block until "
         "Ctrl+C, SIGINT or SIGTERM, which stop it. Every option is checked before the viewer "
-        "starts. The viewer logs to a fresh file in the temporary folder, named when it starts.",
+        "starts. The viewer logs to a fresh file in the temporary folder, named when it starts. "
+        "Given an image file (any name not ending in .parquet that is not a Parquet file), "
+        "view first processes that one file into a temporary report (bioio loader, every "
+        "processor), opens the viewer on that image's view, and removes the temporary "
+        "report when it stops; nothing is written next to the file.",
     )
-    parser.add_argument("report", metavar="PARQUET", nargs="?", help="the report to view")
+    parser.add_argument(
+        "report",
+        metavar="PARQUET|IMAGE",
+        nargs="?",
+        help="the report to view, or one image file for a quick look at it",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)"
     )
@@ -107,6 +123,22 @@ def run_view(args: argparse.Namespace) -> int:
         raise ViewOptionError(
             "no report given; pass PARQUET, e.g. pixel-patrol view report.parquet"
         )
+    from pixel_patrol_base.viewing.quicklook import check_image, is_report, quick_look
+    from pixel_patrol_base.viewing.serve import check_port
+
+    if is_report(Path(args.report)):
+        _view(args, args.report, None)
+        return 0
+    check_image(Path(args.report))  # the cheap checks before the processing, which takes a while
+    check_port(args.port)
+    print(f"pixel-patrol: processing {args.report} into a temporary report ...", flush=True)
+    with quick_look(args.report) as (report, image):
+        _view(args, report, image)
+    return 0
+
+
+def _view(args: argparse.Namespace, report: str | Path, image: ImageRef | None) -> None:
+    """Check the options on ``report`` and run the viewer, on ``image``'s view if given."""
     from dataclasses import replace
 
     from pixel_patrol_base.viewing.options import ViewOptions
@@ -126,7 +158,9 @@ def run_view(args: argparse.Namespace) -> int:
         is_show_significance=args.significance,
         palette=args.palette,
     )
-    launch = prepare_view(args.report, options, port=args.port)
+    launch = prepare_view(report, options, port=args.port)
+    if image is not None:
+        launch = replace(launch, state=replace(launch.state, image=image))
     launch = replace(launch, log_file=new_log_file())
 
     def ready(url: str) -> None:
@@ -136,4 +170,3 @@ def run_view(args: argparse.Namespace) -> int:
         )
 
     run_viewer(launch, open_browser=not args.no_browser, on_ready=ready)
-    return 0

@@ -1,4 +1,5 @@
-"""Routing of the viewer: arguments, page config, header, notices, sidebar, then one page.
+"""Routing of the viewer: arguments, page config, header, notices, sidebar, then one page
+(the single-image view when the state names an image, else the chosen mode).
 
 The whole page runs inside :func:`pp_viewer.guard.contained`, so a failure shows a short
 message naming the log, never a traceback.
@@ -41,14 +42,20 @@ def _page(report: str, launch_state: str) -> None:
     columns = data.columns(report)
     loaded = pw.load_widgets()
     default_group = pw.default_group_col(columns, data.connection(report).cursor())
-    ss.seed(launch_state, loaded, columns, default_group)
+
+    def count_image(sql: str, params: list[object]) -> int:
+        return int(data.query(report, sql, tuple(params)).column(0)[0].as_py())
+
+    ss.seed(launch_state, loaded, columns, default_group, count_image)
     slot = st.empty()
     sidebar.draw(report, columns, loaded)
     _notices(slot)
     current = ss.current(loaded)
     ss.publish(current)
     mode = st.session_state[ss.MODE]
-    if mode == "Issues":
+    if current.image is not None:
+        pages.image(report, columns, loaded, current, data.metadata(report))
+    elif mode == "Issues":
         pages.issues(report, columns, loaded, current)
     elif mode == "Overview":
         pages.overview(report, columns, loaded, current)

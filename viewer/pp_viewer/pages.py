@@ -5,6 +5,10 @@
   to the rows of that value (e.g. ``qc_issues has constant``).
 - Overview: a grid of compact tiles, each the widget's one-line summary and small chart.
 - Full: every shown widget at full size, with its controls.
+- Image (the single-image view, when the state names an image): a "Back to the report"
+  button, the image's path, "Open in napari" where napari is installed
+  (:mod:`pp_viewer.napari`), then the widgets declared with ``"page": "image"`` at full
+  size, run on :meth:`ViewState.image_view` (the report restricted to that image).
 
 Each widget is drawn inside :func:`pp_viewer.guard.contained`: one that fails shows a
 short message naming the log, and the others still render.
@@ -18,11 +22,13 @@ from typing import Any
 
 import streamlit as st
 
+from pixel_patrol_base.table.footer import ProjectMetadata
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.model import ImageRef
 
-from . import guard, render
+from . import guard, napari, render
 from . import state as ss
-from .text import literal
+from .text import literal, small
 
 TILES_PER_ROW = 3
 BUTTONS_PER_ROW = 6
@@ -119,3 +125,44 @@ def full(
         for widget in shown:
             with st.container(border=True), guard.contained(f"The widget {widget.title!r}"):
                 render.widget(report, columns, widget, current, pending)
+
+
+def image(
+    report: str,
+    columns: Mapping[str, str],
+    loaded: Mapping[str, pw.Widget],
+    current: pw.ViewState,
+    meta: ProjectMetadata,
+) -> None:
+    """The single-image view: the report restricted to ``current.image``."""
+    shown_image = current.image
+    assert shown_image is not None
+    st.button("← Back to the report", key="pp_image_back", on_click=ss.close_image)
+    st.text(f"Image: {shown_image.path}")
+    if shown_image.child_id is not None:
+        small(f"image {shown_image.child_id} of the file")
+    _napari_button(meta, shown_image)
+    state = current.image_view()
+    shown = _shown(loaded, current, "image")
+    if not shown:
+        st.info("No widget is declared for the image view.")
+        return
+    with ThreadPoolExecutor(max_workers=render.PREFETCH_THREADS) as pool:
+        pending = render.prefetch(pool, report, columns, shown, state)
+        for widget in shown:
+            with st.container(border=True), guard.contained(f"The widget {widget.title!r}"):
+                render.widget(report, columns, widget, state, pending)
+
+
+def _napari_button(meta: ProjectMetadata, shown_image: ImageRef) -> None:
+    """ "Open in napari", only where napari is importable, on the image's original file."""
+    if not napari.available():
+        return
+    file = napari.original_file(meta.base_dir, shown_image.path)
+    if file is None:
+        st.button("Open in napari", key="pp_napari", disabled=True)
+        st.caption("napari needs the image's file: the report does not record its base folder.")
+        return
+    if st.button("Open in napari", key="pp_napari"):
+        napari.open_file(file)
+        small(f"napari is starting on {file}")

@@ -6,10 +6,11 @@ datasets (:func:`~pixel_patrol_base.viewing.widgets.chart_spec`) and are drawn w
 ``st.vega_lite_chart(spec, theme=None, width="content")``. Texts (numbers, the summary
 line, KPI cards, badges, notes) come from :mod:`pixel_patrol_base.viewing.widgets.formats`,
 which the static viewer mirrors (``tests/widgets/render_vectors.json``).
-A widget whose columns are missing is replaced by a note naming them. Text from the
-table is only ever shown through text elements (``st.text``, ``st.dataframe``), or
-through :func:`pp_viewer.text.literal` where an element renders Markdown (captions,
-metrics).
+A widget whose columns are missing is replaced by a note naming them. A table or mosaic
+view with ``open_image`` gets a picker of its rows' images that opens the single-image
+view. Text from the table is only ever shown through text elements (``st.text``,
+``st.dataframe``), or through :func:`pp_viewer.text.literal` where an element renders
+Markdown (captions, metrics).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from pixel_patrol_base.errors import WidgetStateError
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.model import ImageRef
 from pixel_patrol_base.viewing.widgets.palettes import GROUP_DOMAIN_SQL, apply_palette, group_domain
 
 from . import data, significance
@@ -170,6 +172,8 @@ def _views(
             _table(table, view)
         elif kind == "mosaic":
             _mosaic(table, view, current, domain)
+        if view.get("open_image") and kind in ("table", "mosaic"):
+            _image_picker(widget, i, table, view["open_image"])
     if current.is_show_significance:
         significance.draw(widget, result)
 
@@ -215,6 +219,37 @@ def _table(table: pa.Table, view: Mapping[str, Any]) -> None:
             config[name] = st.column_config.Column(label)
     height: Any = "auto" if table.num_rows <= 12 else 420
     st.dataframe(frame, column_config=config, hide_index=True, width="stretch", height=height)
+
+
+def _image_picker(widget: pw.Widget, index: int, table: pa.Table, spec: Mapping[str, Any]) -> None:
+    """A view's ``open_image``: a picker of the rows' images; choosing one opens its view.
+
+    ``spec["path"]`` and ``spec.get("child_id")`` name the result columns that key the
+    image (an empty child id is none, as the Images table shows it).
+    """
+    path_col, child_col = spec["path"], spec.get("child_id")
+    if path_col not in table.column_names or table.num_rows == 0:
+        return
+    paths = table.column(path_col).to_pylist()
+    has_child = child_col in table.column_names
+    children = table.column(child_col).to_pylist() if has_child else [None] * len(paths)
+    images: dict[str, ImageRef] = {}
+    for path, child in zip(paths, children, strict=True):
+        if path is None:
+            continue
+        ref = ImageRef(str(path), str(child) if child not in (None, "") else None)
+        images.setdefault(path if ref.child_id is None else f"{path} [{child}]", ref)
+    key = f"pp_open__{widget.id}__{index}"
+    ss.register_opener(key, images)
+    st.selectbox(
+        str(spec.get("label") or "Open an image"),
+        list(images),
+        index=None,
+        key=key,
+        placeholder="choose an image to open its view",
+        on_change=ss.open_chosen,
+        args=(key,),
+    )
 
 
 def _mosaic(

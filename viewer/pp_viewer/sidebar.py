@@ -113,7 +113,7 @@ def _group_choices(report: str, columns: Mapping[str, str]) -> list[list[str]]:
 def draw(report: str, columns: Mapping[str, str], loaded: Mapping[str, pw.Widget]) -> None:
     """Draw the whole sidebar into ``st.sidebar``."""
     with st.sidebar:
-        st.radio("View", ss.MODES, key=ss.MODE, horizontal=True)
+        st.radio("View", ss.MODES, key=ss.MODE, horizontal=True, on_change=ss.close_image)
         labels = dict(_group_choices(report, columns))
         current = st.session_state.get(ss.GROUP)
         if current not in labels and current in pw.group_options(columns):

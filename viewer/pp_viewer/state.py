@@ -8,18 +8,26 @@ each invalid one is dropped with a notice (``st.session_state[NOTICES]``) that t
 shows. After the sidebar has been drawn, :func:`current` reads them back into a
 :class:`ViewState` and :func:`publish` writes it to the URL, so every view can be
 bookmarked.
+
+The image of the single-image view (``image`` / ``child`` in the URL) lives under
+:data:`IMAGE`; :func:`open_image` and :func:`close_image` are the button callbacks. A
+change of the image makes Streamlit push a new browser history entry, and the browser's
+back button reruns the app with the previous address: :func:`seed` sees an address other
+than the one it last published and seeds the view from it again, so back returns to the
+report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import streamlit as st
 
 from pixel_patrol_base.viewing import widgets as pw
-from pixel_patrol_base.viewing.bookmark import parse_bookmark
+from pixel_patrol_base.viewing.bookmark import drop_missing_image, parse_bookmark
+from pixel_patrol_base.viewing.widgets.model import ImageRef
 
 GROUP = "pp_group"
 FILTERS = "pp_filters"
@@ -30,9 +38,13 @@ MODES = ("Issues", "Overview", "Full")
 """The view modes; the first is the default (the Issues page)."""
 MODE_PARAM = "mode"
 NOTICES = "pp_notices"
+IMAGE = "pp_image"
+"""The :class:`ImageRef` the single-image view shows, or None (the report)."""
 ALL = "all"
 AXES = ("T", "C", "Z", "S")
 _SEEDED = "pp_seeded"
+_PUBLISHED = "pp_published"
+_OPENERS = "pp_openers"
 
 
 def dim_key(axis: str) -> str:
@@ -63,23 +75,36 @@ def _from_query_string(query: str) -> dict[str, str | list[str]]:
     return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 
 
+def _navigated() -> bool:
+    """Whether the address is not the one :func:`publish` wrote last (browser back/forward)."""
+    published = st.session_state.get(_PUBLISHED)
+    return published is not None and _url_params() != published
+
+
 def seed(
     launch_query: str,
     loaded: Mapping[str, pw.Widget],
     columns: Mapping[str, str],
     default_group: str | None,
+    count_image: Callable[[str, list[object]], int] | None = None,
 ) -> None:
-    """Fill the session's widget keys once: from the URL if it has a view, else launch.
+    """Fill the session's widget keys: once from the URL if it has a view, else launch;
+    again from the URL after the browser's back or forward button changed it.
 
     Every parameter is checked against the report's ``columns`` and the ``loaded``
-    widgets; the notices for the values dropped go to ``st.session_state[NOTICES]``.
+    widgets, and the image against the table (``count_image`` runs
+    :data:`~pixel_patrol_base.viewing.bookmark.IMAGE_SQL`); the notices for the values
+    dropped go to ``st.session_state[NOTICES]``.
     """
-    if st.session_state.get(_SEEDED):
+    navigated = _navigated()
+    if st.session_state.get(_SEEDED) and not navigated:
         return
     params = _url_params()
     has_view = any(key != MODE_PARAM for key in params)
-    source = params if has_view else {**_from_query_string(launch_query), **params}
+    source = params if has_view or navigated else {**_from_query_string(launch_query), **params}
     bookmark = parse_bookmark(source, columns, loaded, MODES)
+    if count_image is not None:
+        bookmark = drop_missing_image(bookmark, count_image)
     state = bookmark.state
     st.session_state[NOTICES] = [str(n) for n in bookmark.notices]
     st.session_state[GROUP] = state.group_col or default_group
@@ -87,6 +112,7 @@ def seed(
     st.session_state[SIGNIFICANCE] = state.is_show_significance
     st.session_state[PALETTE] = state.palette or next(iter(pw.PALETTES))
     st.session_state[MODE] = bookmark.mode or MODES[0]
+    st.session_state[IMAGE] = state.image
     for axis in AXES:
         st.session_state[dim_key(axis)] = state.dims.get(axis, ALL)
     for widget_id, widget in loaded.items():
@@ -122,6 +148,7 @@ def current(loaded: Mapping[str, pw.Widget]) -> pw.ViewState:
         widgets_excluded=tuple(w for w in loaded if not st.session_state.get(show_key(w), True)),
         is_show_significance=bool(st.session_state.get(SIGNIFICANCE, False)),
         palette=st.session_state.get(PALETTE),
+        image=st.session_state.get(IMAGE),
     )
 
 
@@ -131,3 +158,29 @@ def publish(state: pw.ViewState) -> None:
     params[MODE_PARAM] = str(st.session_state.get(MODE, MODES[0]))
     if params != _url_params():
         st.query_params.from_dict(params)
+    st.session_state[_PUBLISHED] = _url_params()
+
+
+def open_image(image: ImageRef) -> None:
+    """Button callback: show the single-image view of ``image``."""
+    st.session_state[IMAGE] = image
+
+
+def close_image() -> None:
+    """Button callback: back to the report (the sidebar's filters apply again)."""
+    st.session_state[IMAGE] = None
+
+
+def register_opener(key: str, images: Mapping[str, ImageRef]) -> None:
+    """Remember which image each choice of the picker ``key`` opens."""
+    st.session_state.setdefault(_OPENERS, {})[key] = dict(images)
+
+
+def open_chosen(key: str) -> None:
+    """``on_change`` of an image picker (:func:`register_opener`): open the chosen image and
+    empty the picker, so that it offers every image again on the way back."""
+    chosen = st.session_state.get(key)
+    image = st.session_state.get(_OPENERS, {}).get(key, {}).get(chosen)
+    if image is not None:
+        open_image(image)
+    del st.session_state[key]
