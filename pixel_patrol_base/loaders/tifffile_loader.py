@@ -9,9 +9,10 @@ in bioio-tifffile.
 
 Header metadata: pixel sizes, channel names and ``SignificantBits`` (the
 ``declared_bit_depth`` column) from the OME-XML (parsed with the
-standard library, as tifffile itself does), pixel sizes from an ImageJ file's resolution
-tags, ``spacing`` and ``unit``. Plain TIFF resolution tags are ignored: they mostly hold
-a screen resolution, not a physical pixel size.
+standard library, as tifffile itself does); elsewhere pixel sizes by the rule of
+:mod:`.tiff_sizes`: an ImageJ file's resolution tags, ``spacing`` and ``unit``, a plain
+TIFF's resolution tags only in centimetres, millimetres or micrometres (never a dpi
+screen resolution, never a unit the file does not state).
 
 Pixels: a whole image is read with ``series.asarray`` (tifffile decodes pages in
 parallel); a part of it (one plane, a band of rows of a huge plane) through tifffile's
@@ -45,6 +46,7 @@ from pixel_patrol_base.loaders.common import (
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 from pixel_patrol_base.loaders.manifest import TIFFFILE_METADATA
+from pixel_patrol_base.loaders.tiff_sizes import tiff_pixel_sizes
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
@@ -171,8 +173,8 @@ def _info(
 ) -> ImageInfo:
     plan = plan_axes(series.axes, series.shape)
     sizes: dict[str, tuple[float | None, str | None]] = dict(ome.get("sizes", {}))
-    if imagej is not None and not sizes:
-        sizes = _imagej_sizes(series, imagej)
+    if not sizes and not ome:  # an OME-XML states its sizes, or none
+        sizes = tiff_pixel_sizes(series.keyframe.tags, imagej)
     pixel_sizes, unit = harmonise_pixel_sizes(
         {a: v for a, v in sizes.items() if a in plan.dim_order or a in "YX"}
     )
@@ -250,24 +252,6 @@ def _ome_images(xml: str | None) -> list[dict[str, Any]]:
             entry["significant_bits"] = int(bits)
         images.append(entry)
     return images
-
-
-def _imagej_sizes(
-    series: Any, imagej: Mapping[str, Any]
-) -> dict[str, tuple[float | None, str | None]]:
-    """Pixel sizes of an ImageJ file: resolution tags for X/Y, ``spacing`` for Z."""
-    unit = imagej.get("unit")
-    if not isinstance(unit, str) or unit.strip().lower() in {"", "pixel", "pixels"}:
-        return {}
-    tags = series.keyframe.tags
-    sizes: dict[str, tuple[float | None, str | None]] = {}
-    for axis, tag in (("X", "XResolution"), ("Y", "YResolution")):
-        if tag in tags:
-            num, den = tags[tag].value
-            sizes[axis] = (den / num if num else None, unit)
-    if "spacing" in imagej:
-        sizes["Z"] = (float(imagej["spacing"]), unit)
-    return sizes
 
 
 class _TiffHandle:

@@ -10,6 +10,7 @@ gives the whole picture.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ import numpy as np
 from pixel_patrol_base.errors import ImageLoadError
 from pixel_patrol_base.loaders.bioio import fallback
 from pixel_patrol_base.loaders.bioio.metadata import (
+    ZYX,
+    ZYXUnits,
     declared_bit_depth,
     image_info,
     ome_size_units,
+    tiff_pixel_sizes,
 )
 from pixel_patrol_base.loaders.bioio.opened import close_opened, keep_recent
 from pixel_patrol_base.loaders.bioio.pixels import BioioHandle, open_level, read_scene
@@ -30,10 +34,12 @@ from pixel_patrol_base.loaders.bioio.routes import (
     plugins_by_extension,
     quiet_ome_types,
 )
-from pixel_patrol_base.loaders.bioio.scene import OME_PLUGIN, DirectFile, ReaderScene
+from pixel_patrol_base.loaders.bioio.scene import OME_PLUGIN, TIFF_PLUGIN, DirectFile, ReaderScene
 from pixel_patrol_base.loaders.common import load_error
 from pixel_patrol_base.loaders.manifest import BIOIO_METADATA
 from pixel_patrol_base.plugins.contracts import ImageInfo
+
+logger = logging.getLogger(__name__)
 
 
 class BioioLoader:
@@ -123,7 +129,7 @@ def _bioimage_header(path: Path) -> list[ImageInfo]:
                     "(no scene); check that it is not corrupt or truncated"
                 )
             infos = [
-                _scene_info(image, plugin, scene, scene if len(scenes) > 1 else None)
+                _scene_info(path, image, plugin, scene, scene if len(scenes) > 1 else None)
                 for scene in scenes
             ]
     except Exception as exc:
@@ -149,22 +155,36 @@ def _direct_header(path: Path, direct: DirectFile) -> list[ImageInfo]:
     return infos
 
 
-def _scene_info(image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
+def _scene_info(path: Path, image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
     image.set_scene(scene)
-    units = None
+    sizes, units = image.physical_pixel_sizes, None
     if plugin == OME_PLUGIN:  # sizes as the OME-XML states them, in its units
         pixels = image.ome_metadata.images[image.current_scene_index].pixels
         units = ome_size_units(pixels)
+    elif plugin == TIFF_PLUGIN:  # by PixelPatrol's TIFF rule, as on the direct route
+        sizes, units = _tiff_sizes(path, image.current_scene_index)
     described = ReaderScene(
         image.dims.order,
         tuple(image.dims.shape),
         np.dtype(image.dtype),
-        image.physical_pixel_sizes,
+        sizes,
         image.channel_names,
         units,
         declared_bit_depth(image, plugin),
     )
     return image_info(plugin, child_id, described, len(image.resolution_levels))
+
+
+def _tiff_sizes(path: Path, index: int) -> tuple[ZYX, ZYXUnits]:
+    """The pixel sizes of series ``index`` of the TIFF ``path`` (none if it cannot say)."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return tiff_pixel_sizes(tif, index)
+    except Exception as exc:
+        logger.debug("'%s': no pixel size from its tags: %s", path.name, exc)
+        return (None, None, None), (None, None, None)
 
 
 LOADER = BioioLoader()

@@ -11,7 +11,6 @@ rule on both routes. Not here: opening or reading files (:mod:`.tiff`, :mod:`.pi
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,35 +23,13 @@ from pixel_patrol_base.loaders.bioio.scene import (
     is_standard,
 )
 from pixel_patrol_base.loaders.common import channel_names_or_none, size_of
+from pixel_patrol_base.loaders.tiff_sizes import tiff_pixel_sizes as sizes_from_tags
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
 
 _UNKNOWN_AXES = "QI"
 """tifffile's letters for an axis it cannot name; bioio-tifffile guesses those."""
-
-_MICRONS_PER_UNIT: Mapping[Any, float] = {
-    None: 1.0,
-    1: 1.0,  # tifffile.RESUNIT.NONE
-    2: 2.54e4,  # RESUNIT.INCH
-    3: 1e4,  # RESUNIT.CENTIMETER
-    4: 1e3,  # RESUNIT.MILLIMETER
-    5: 1.0,  # RESUNIT.MICROMETER
-    "pm": 1e-6,
-    "picometer": 1e-6,
-    "nm": 1e-3,
-    "nanometer": 1e-3,
-    "micron": 1.0,
-    "µm": 1.0,
-    "um": 1.0,
-    "\\u00B5m": 1.0,
-    "mm": 1e3,
-    "millimeter": 1e3,
-    "cm": 1e4,
-    "centimeter": 1e4,
-    "cal": 2.54e4,
-}
-"""Micrometres per resolution unit, as bioio-tifffile converts them (others count as 1)."""
 
 
 def image_info(plugin: str, child_id: str | None, scene: ReaderScene, levels: int) -> ImageInfo:
@@ -235,33 +212,25 @@ def tiff_axes(axes: str, shape: tuple[int, ...]) -> str:
     return "".join(chosen)
 
 
-def tiff_pixel_sizes(tif: Any, index: int) -> tuple[float | None, float | None, float | None]:
-    """bioio-tifffile's physical pixel sizes (Z, Y, X) in micrometres.
+ZYX = tuple[float | None, float | None, float | None]
+ZYXUnits = tuple[str | None, str | None, str | None]
 
-    From the resolution tags of the series' first page (pixels per unit, so a pixel's
-    size is the inverse) and, in an ImageJ file, its ``unit`` and ``spacing``. When any
-    of these is missing or unusable, bioio-tifffile gives no size at all.
+
+def tiff_pixel_sizes(tif: Any, index: int) -> tuple[ZYX, ZYXUnits]:
+    """The pixel sizes (Z, Y, X) of series ``index`` of a TIFF, and their units.
+
+    By PixelPatrol's rule (:mod:`pixel_patrol_base.loaders.tiff_sizes`), not
+    bioio-tifffile's, which reads a dpi screen resolution or a unitless file as
+    micrometres: the same file gets the same sizes from every loader.
     """
     try:
-        tags = tif.series[index].pages[0].tags
-        if tif.is_imagej:
-            unit = tif.imagej_metadata["unit"]
-            z_size = tif.imagej_metadata.get("spacing", None)
-        else:
-            unit = tags["ResolutionUnit"].value
-            z_size = None
-        scale = _MICRONS_PER_UNIT.get(unit, 1.0)
-        x_pixels, x_units = tags["XResolution"].value
-        y_pixels, y_units = tags["YResolution"].value
-        sizes = (
-            None if z_size is None else z_size * scale,
-            scale * y_units / y_pixels,
-            scale * x_units / x_pixels,
-        )
+        tags = tif.series[index].keyframe.tags
+        sizes = sizes_from_tags(tags, tif.imagej_metadata if tif.is_imagej else None)
     except Exception as exc:
         logger.debug("no pixel size in series %d: %s", index, exc)
-        return None, None, None
-    return sizes
+        sizes = {}
+    (z, zu), (y, yu), (x, xu) = (sizes.get(axis, (None, None)) for axis in "ZYX")
+    return (z, y, x), (zu, yu, xu)
 
 
 def imageio_axes(shape: tuple[int, ...]) -> str | None:

@@ -111,7 +111,8 @@ def _tiff_scene(tif: Any, index: int) -> ReaderScene | None:
     axes = tiff_axes(series.axes, shape)
     if not is_standard(axes):
         return None
-    return ReaderScene(axes, shape, np.dtype(series.dtype), tiff_pixel_sizes(tif, index))
+    sizes, units = tiff_pixel_sizes(tif, index)
+    return ReaderScene(axes, shape, np.dtype(series.dtype), sizes, None, units)
 
 
 class _OmeTiffFile(DirectFile):

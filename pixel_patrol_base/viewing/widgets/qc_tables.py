@@ -49,6 +49,10 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -62,12 +66,12 @@ def rule_rows(qc: Mapping[str, Any]) -> list[dict[str, Any]]:
     counts = qc.get("rule_counts")
     if not isinstance(counts, Mapping):
         return []
-    info = qc.get("rule_info") if isinstance(qc.get("rule_info"), Mapping) else {}
-    notes = qc.get("not_evaluated") if isinstance(qc.get("not_evaluated"), Mapping) else {}
+    info = _mapping(qc.get("rule_info"))
+    notes = _mapping(qc.get("not_evaluated"))
     rows = []
     for rule, raw in counts.items():
-        per_status = raw if isinstance(raw, Mapping) else {}
-        about = info.get(rule) if isinstance(info.get(rule), Mapping) else {}
+        per_status = _mapping(raw)
+        about = _mapping(info.get(rule))
         source = _text(about.get("source")) or None
         numbers = {status: _count(per_status.get(status)) for status in COUNTED}
         result = next((status for status in COUNTED if numbers[status] > 0), "skip")
