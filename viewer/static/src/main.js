@@ -16,7 +16,7 @@ import { drawOverview, drawViews } from "./render.js";
 import { drawSidebar } from "./sidebar.js";
 import { dataSource, fetchOptions, reportName } from "./source.js";
 import { tableRows, toCsv } from "./values.js";
-import { compileWidget, defaultGroupCol, missingColumns, resolveControls } from "./widgets.js";
+import { compileWidget, defaultGroupCol, imageViewState, missingColumns, resolveControls } from "./widgets.js";
 
 export const widgets = embeddedWidgets();
 export const state = {
@@ -28,6 +28,7 @@ export const state = {
   is_show_significance: false,
   palette: null,
   mode: "issues",
+  image: null, // {path, child_id}: the single-image view; null shows the report
 };
 export const app = {
   db: null,
@@ -45,6 +46,8 @@ export const app = {
 let renderToken = 0;
 let currentRender = Promise.resolve();
 let bookmark = readBookmark(window.location.search); // applied to the first table, then dropped
+let publishedImage = null; // the image the address names, as imageKey gives it
+const imageKey = (image) => (image ? JSON.stringify([image.path, image.child_id]) : null);
 
 const el = (id) => document.getElementById(id);
 const status = (text) => {
@@ -77,6 +80,11 @@ function viewState() {
   return { group_col: state.group_col, filters: state.filters, dims: state.dims, controls: state.controls };
 }
 
+/** The state the page's widgets run with: the report, or the report restricted to the image. */
+function pageState() {
+  return imageViewState({ ...viewState(), image: state.image });
+}
+
 async function loadTable(bytes, name) {
   status(`Loading ${name} ...`);
   await loadParquet(app.db, bytes);
@@ -98,8 +106,15 @@ async function loadTable(bytes, name) {
     if (missingColumns(widget, app.columns).length) continue;
     for (const statement of widget.prepare || []) await sql(statement);
   }
-  Object.assign(state, { group_col: await defaultGroupCol(app.columns, sql), filters: [], dims: {}, controls: {} });
+  Object.assign(state, {
+    group_col: await defaultGroupCol(app.columns, sql),
+    filters: [],
+    dims: {},
+    controls: {},
+    image: null,
+  });
   if (bookmark) await applyBookmark();
+  publishedImage = imageKey(state.image); // the address already names it: no history entry
   drawHeader();
   await rerender();
 }
@@ -119,7 +134,8 @@ function showNotices(notices) {
   drawNotices(el("pp-notices"), app.notices);
 }
 
-/** Mirror the state in the address (replaceState), so the view can be bookmarked. */
+/** Mirror the state in the address, so the view can be bookmarked: replaceState, except when
+ * the image opens or closes, which gets a history entry of its own (back returns). */
 function publish() {
   const query = toQuery(state);
   const given = new URLSearchParams(window.location.search);
@@ -127,7 +143,10 @@ function publish() {
   try {
     const url = new URL(window.location.href);
     url.search = query.toString();
-    if (url.href !== window.location.href) window.history.replaceState(null, "", url);
+    const push = imageKey(state.image) !== publishedImage;
+    publishedImage = imageKey(state.image);
+    if (push) window.history.pushState(null, "", url);
+    else if (url.href !== window.location.href) window.history.replaceState(null, "", url);
   } catch {
     // some hosts (file: in a few browsers) refuse address changes: the view still works
   }
@@ -168,14 +187,14 @@ export function rerender() {
 }
 
 async function runWidget(widget) {
-  const compiled = compileWidget(widget, viewState(), app.columns);
+  const compiled = compileWidget(widget, pageState(), app.columns);
   app.compiled[widget.id] = compiled;
   const data = {};
   for (const [name, { sql: text, params }] of Object.entries(compiled)) data[name] = await cachedSql(text, params);
   app.results[widget.id] = data;
   const [domainSql, domainParams] = compileSql(GROUP_DOMAIN_SQL, viewState(), app.columns, {});
   const domain = groupDomain((await cachedSql(domainSql, domainParams)).map((r) => r.group));
-  return { data: { ...data, [GROUP_DOMAIN_KEY]: domain }, values: resolveControls(widget, viewState(), app.columns) };
+  return { data: { ...data, [GROUP_DOMAIN_KEY]: domain }, values: resolveControls(widget, pageState(), app.columns) };
 }
 
 function controlsRow(widget) {
@@ -245,13 +264,40 @@ function filterButtons(body, widget, data) {
   }
 }
 
+/** Open the single-image view of `image` ({path, child_id}). */
+export function openImage(image) {
+  state.image = image;
+  window.scrollTo(0, 0);
+  return rerender();
+}
+
+/** The image view's head: back to the report, and the image's path (as text). */
+function imageHead(image) {
+  return h(
+    "div",
+    { class: "pp-image-head" },
+    h("button", {
+      type: "button",
+      class: "pp-image-back",
+      text: "← Back to the report",
+      onclick: () => {
+        state.image = null;
+        rerender();
+      },
+    }),
+    h("h2", { class: "pp-image-path", text: `Image: ${image.path}` }),
+    image.child_id === null ? null : h("span", { class: "pp-meta", text: `image ${image.child_id} of the file` }),
+  );
+}
+
 async function renderWidgets() {
   const token = ++renderToken;
   const main = el("pp-widgets");
-  const page = state.mode === "issues" ? "issues" : "report";
+  const page = state.image ? "image" : state.mode === "issues" ? "issues" : "report";
   const shown = widgets.filter((w) => (w.page ?? "report") === page && !state.widgets_excluded.includes(w.id));
-  const overview = state.mode === "overview";
+  const overview = state.mode === "overview" && !state.image;
   const frame = h("div", { class: overview ? "pp-grid" : "pp-full" });
+  if (state.image) frame.append(imageHead(state.image));
   const pending = [];
   app.compiled = {};
   app.results = {};
@@ -284,7 +330,9 @@ async function renderWidgets() {
         .then(({ data, values }) =>
           overview
             ? drawOverview(body, widget, data, state.palette, values)
-            : drawViews(body, widget, data, state.palette, values).then(() => filterButtons(body, widget, data)),
+            : drawViews(body, widget, data, state.palette, values, { openImage }).then(() =>
+                filterButtons(body, widget, data),
+              ),
         )
         .then(() => {
           card.dataset.state = "rendered";
@@ -388,6 +436,28 @@ document.addEventListener("drop", (e) => {
   e.preventDefault();
   const file = e.dataTransfer?.files[0];
   if (file) ready.then(() => loadFile(file));
+});
+
+// The browser's back and forward buttons (an image opened or closed): the address's view again.
+window.addEventListener("popstate", () => {
+  if (!app.fileName) return;
+  ready
+    .then(async () => {
+      bookmark = readBookmark(window.location.search);
+      Object.assign(state, {
+        filters: [],
+        dims: {},
+        controls: {},
+        widgets_excluded: [],
+        is_show_significance: false,
+        mode: "issues",
+        image: null,
+      });
+      await applyBookmark();
+      publishedImage = imageKey(state.image);
+      await rerender();
+    })
+    .catch((error) => app.errors.push(String(error?.stack ? error.stack : error)));
 });
 
 /** The promise of the render in progress (the test hook waits on it). */

@@ -66,8 +66,35 @@ function drawKpi(target, rows, view) {
   );
 }
 
-/** A sortable, searchable table; binary cells are thumbnails, all other cells text. */
-function drawTable(target, rows, view = {}) {
+/**
+ * The image a row of a view with `open_image` ({path, child_id?} column names) opens, as
+ * {path, child_id}; an empty child id is none (the Images table shows none as ""). Null
+ * for a row without a path.
+ */
+export function rowImage(row, spec) {
+  const path = row[spec.path];
+  if (typeof path !== "string") return null;
+  const child = spec.child_id ? row[spec.child_id] : null;
+  return { path, child_id: child === null || child === undefined || child === "" ? null : String(child) };
+}
+
+function openButton(row, spec, actions) {
+  const image = rowImage(row, spec);
+  if (!image || !actions.openImage) return "";
+  return h("button", {
+    type: "button",
+    class: "pp-open-image",
+    title: `open the view of ${image.path}`,
+    dataset: { path: image.path },
+    text: "Open",
+    onclick: () => actions.openImage(image),
+  });
+}
+
+/** A sortable, searchable table; binary cells are thumbnails, all other cells text. With
+ * `open_image`, a first column of "Open" buttons, each opening its row's image view. */
+function drawTable(target, rows, view = {}, actions = {}) {
+  const opener = view.open_image && actions.openImage ? view.open_image : null;
   const specs = view.columns || (rows.length ? Object.keys(rows[0]) : []).map((c) => ({ column: c, label: c }));
   const columns = specs.map((c) => c.column);
   const kinds = Object.fromEntries(specs.map((c) => [c.column, c.format]));
@@ -99,6 +126,7 @@ function drawTable(target, rows, view = {}) {
         h(
           "tr",
           {},
+          opener ? h("td", {}, openButton(row, opener, actions)) : null,
           columns.map((c) => h("td", {}, row[c] instanceof Uint8Array ? thumbnail(row[c]) : format(row[c], kinds[c]))),
         ),
       ),
@@ -107,6 +135,7 @@ function drawTable(target, rows, view = {}) {
   const head = h(
     "tr",
     {},
+    opener ? h("th", {}, "") : null,
     specs.map(({ column: c, label }) =>
       h(
         "th",
@@ -141,7 +170,7 @@ function drawTable(target, rows, view = {}) {
 }
 
 /** Thumbnails in a grid, a border colour per group, and the colour legend. */
-function drawMosaic(target, rows, palette, view = {}, domain = null) {
+function drawMosaic(target, rows, palette, view = {}, domain = null, actions = {}) {
   const blobColumn =
     view.image ||
     (rows.length ? Object.keys(rows[0]).find((c) => rows.some((r) => r[c] instanceof Uint8Array)) : undefined);
@@ -158,7 +187,16 @@ function drawMosaic(target, rows, palette, view = {}, domain = null) {
   for (const row of rows) {
     const label = [view.label, "name", "path"].map((k) => row[k]).find((v) => typeof v === "string") || "";
     const title = view.value ? `${label}\n${view.value}: ${format(row[view.value])}` : label;
-    const cell = h("div", { class: "pp-mosaic-cell", title });
+    const image = view.open_image && actions.openImage ? rowImage(row, view.open_image) : null;
+    const cell = image
+      ? h("button", {
+          type: "button",
+          class: "pp-mosaic-cell pp-open-image",
+          title,
+          dataset: { path: image.path },
+          onclick: () => actions.openImage(image),
+        })
+      : h("div", { class: "pp-mosaic-cell", title });
     cell.style.borderColor = colorOf[String(row[groupColumn] ?? "")];
     if (row[blobColumn]) cell.append(thumbnail(row[blobColumn]));
     grid.append(cell);
@@ -175,8 +213,9 @@ function drawMosaic(target, rows, palette, view = {}, domain = null) {
   target.append(grid, legend);
 }
 
-/** Draw every visible view of a widget into `target`. */
-export async function drawViews(target, widget, data, palette, controls) {
+/** Draw every visible view of a widget into `target`; `actions.openImage(image)` opens the
+ * single-image view (views with `open_image`). */
+export async function drawViews(target, widget, data, palette, controls, actions = {}) {
   const domain = data[GROUP_DOMAIN_KEY] || null;
   for (const view of widget.specs) {
     if (!viewVisible(view, data, controls)) continue;
@@ -187,8 +226,8 @@ export async function drawViews(target, widget, data, palette, controls) {
     const spec = view.type === "vega-lite" ? applyPalette(chartSpec(view.spec, data, palette), palette, domain) : null;
     if (spec) await drawChart(box, spec);
     else if (view.type === "kpi") drawKpi(box, rows, view);
-    else if (view.type === "table") drawTable(box, rows, view);
-    else if (view.type === "mosaic") drawMosaic(box, rows, palette, view, domain);
+    else if (view.type === "table") drawTable(box, rows, view, actions);
+    else if (view.type === "mosaic") drawMosaic(box, rows, palette, view, domain, actions);
   }
 }
 

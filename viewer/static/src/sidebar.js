@@ -200,6 +200,7 @@ export function drawSidebar(box, ctx) {
           checked: state.mode === m,
           onchange: () => {
             state.mode = m;
+            state.image = null; // a mode shows the report: it closes the single-image view
             ctx.rerender();
           },
         }),

@@ -96,3 +96,18 @@ export function viewVisible(view, data, controls = {}) {
 
 // The default grouping lives with the group-by rules (grouping.js, twin of query.py).
 export { defaultGroupCol } from "./grouping.js";
+
+/**
+ * The state the single-image view's widgets run with (model.py ViewState.image_view): the
+ * filters `path = <path>` (and `child_id = <child_id>` in a container file) replace the
+ * sidebar's, and no dimension is selected; `state` itself when no image is open.
+ */
+export function imageViewState(state) {
+  const image = state.image;
+  if (!image) return state;
+  const filters = [{ column: "path", op: "eq", value: image.path }];
+  if (image.child_id !== null && image.child_id !== undefined) {
+    filters.push({ column: "child_id", op: "eq", value: image.child_id });
+  }
+  return { ...state, filters, dims: {} };
+}
