@@ -37,6 +37,7 @@ from browser_support import (
 from streamlit.testing.v1 import AppTest
 
 from pixel_patrol_base import cli, resources
+from pixel_patrol_base.errors import WidgetDeclarationError
 from pixel_patrol_base.viewing import widgets as pw
 from pixel_patrol_base.viewing.bookmark import drop_missing_image, parse_bookmark
 from pixel_patrol_base.viewing.quicklook import is_report
@@ -67,6 +68,15 @@ def test_the_image_page_widgets_are_declared() -> None:
     opener = {"path": "path", "child_id": "child_id", "label": "Open an image"}
     assert widgets["image-table"].specs[0]["open_image"] == opener
     assert widgets["mosaic"].specs[0]["open_image"] == opener
+
+
+def test_a_malformed_open_image_is_a_declaration_error(tmp_path: Path) -> None:
+    raw = json.loads(json.dumps(pw.load_widgets()["image-table"].declaration))
+    raw["specs"][0]["open_image"] = {"child_id": "child_id"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(WidgetDeclarationError, match="'open_image' must be"):
+        pw.load_widget_file(path)
 
 
 def test_the_image_state_is_the_report_restricted_to_the_image() -> None:

@@ -30,6 +30,11 @@ BUILTIN_IDS = [
     "stats-across-dims-basic",
     "stats-across-dims-quality",
     "custom-plot",
+    "image-header",
+    "image-qc",
+    "image-slices",
+    "image-histograms",
+    "image-planes",
 ]
 
 
