@@ -80,9 +80,7 @@ def test_a_malformed_open_image_is_a_declaration_error(tmp_path: Path) -> None:
 
 
 def test_the_image_state_is_the_report_restricted_to_the_image() -> None:
-    state = pw.ViewState(
-        group_col="g", filters=(pw.Filter("dtype", "eq", "uint8"),), dims={"Z": 1}
-    )
+    state = pw.ViewState(group_col="g", filters=(pw.Filter("dtype", "eq", "uint8"),), dims={"Z": 1})
     assert state.image_view() is state
     one = pw.ViewState(group_col="g", dims={"Z": 1}, image=ImageRef("a.czi", "2"))
     shown = one.image_view()
@@ -304,9 +302,7 @@ def _wait_for_texts(page: Any, words: list[str], timeout: int = 90_000) -> None:
 
 def _image_view_shown(page: Any) -> None:
     """The image view of stack.tif: its header, its QC issue and its per-slice chart."""
-    _wait_for_texts(
-        page, ["Image: stack.tif", "Metrics per slice", "constant_plane", "C=0, Z=2"]
-    )
+    _wait_for_texts(page, ["Image: stack.tif", "Metrics per slice", "constant_plane", "C=0, Z=2"])
     page.locator(f"{MAIN} [data-testid='stVegaLiteChart'] svg, {MAIN} canvas").first.wait_for(
         timeout=60_000
     )
