@@ -80,7 +80,7 @@ def _link_or_copy(image: Path, target: Path) -> None:
             shutil.copy2(image, target)
 
 
-def _first_image(report: Path) -> tuple[ImageRef, str | None]:
+def _first_image(report: Path, source: Path) -> tuple[ImageRef, str | None]:
     import duckdb
 
     row = (
@@ -93,7 +93,10 @@ def _first_image(report: Path) -> tuple[ImageRef, str | None]:
         .fetchone()
     )
     if row is None:
-        raise QuickLookError(f"'{report}' holds no image row")
+        raise QuickLookError(
+            f"'{source}' is not an image file the bioio loader reads (its extension is not "
+            "one of a format bioio knows); pass a report (.parquet) or an image file"
+        )
     return ImageRef(str(row[0]), None if row[1] is None else str(row[1])), row[2]
 
 
@@ -122,7 +125,7 @@ def quick_look(image: str | Path) -> Iterator[tuple[Path, ImageRef]]:
         api.process_files(
             project, follow_external_links=True, description=f"Quick look at {source}"
         )
-        ref, error = _first_image(report)
+        ref, error = _first_image(report, source)
         if error is not None:
             raise QuickLookError(f"'{source}' could not be read as an image: {error}")
         log.info("quick look at %s: report %s", source, report)
