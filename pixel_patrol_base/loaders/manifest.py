@@ -26,7 +26,8 @@ EXTRA_COLUMNS: tuple[Column, ...] = (
            "Number of resolution levels stored for the image (1 when it is not a pyramid).",
            producer="loader", levels=Levels.IMAGE),
     Column("compression", "string",
-           "Compression of the stored pixels as the file names it (e.g. 'LZW', 'zstd'); "
+           "Compression of the stored pixels as the file names it, lower case (e.g. 'lzw', "
+           "'zlib', 'zstd'); "
            "'none' when uncompressed.", producer="loader", levels=Levels.IMAGE),
     Column("format_reader", "string",
            "Library or bioio plugin that decoded the file (e.g. 'bioio-ome-tiff', 'tifffile', "

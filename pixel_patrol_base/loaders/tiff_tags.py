@@ -1,7 +1,9 @@
-"""Physical pixel sizes of a TIFF (not OME) from its tags, never with an invented unit.
+"""What a TIFF's tags say, read by one rule for every loader that reads TIFFs.
 
-One rule for every loader that reads TIFFs (``tifffile``, and ``bioio`` on both of its
-routes), so that the same file gets the same sizes whichever reads it:
+``tifffile``, and ``bioio`` on both of its routes, use these, so that the same file gets
+the same header whichever reads it: the ``image_name`` and ``compression`` columns
+(:func:`series_facts`) and the physical pixel sizes of a TIFF that is not OME
+(:func:`tiff_pixel_sizes`), never with an invented unit:
 
 - **ImageJ TIFF:** the ``unit`` of its ImageJ metadata, X and Y from the resolution tags
   (pixels per unit, so a pixel's size is the inverse), Z from ``spacing``. No unit, an
@@ -71,3 +73,34 @@ def _resolution(tags: Any) -> dict[str, float]:
         except (AttributeError, TypeError, ValueError):
             continue
     return out
+
+
+def compression_name(series: Any) -> str:
+    """The compression of a tifffile series' pixels, lower case (``'none'``, ``'lzw'``,
+    ``'zlib'``...); ``'unknown'`` where the file does not say.
+
+    A keyframe may hold the TIFF tag's number rather than tifffile's enum; both give
+    the enum's name, and a number tifffile does not know gives the number.
+    """
+    code = getattr(getattr(series, "keyframe", None), "compression", None)
+    if code is None:
+        return "unknown"
+    name = getattr(code, "name", None)
+    if name is None:
+        import tifffile
+
+        try:
+            name = tifffile.COMPRESSION(int(code)).name
+        except (TypeError, ValueError):
+            name = str(code)
+    return str(name).lower()
+
+
+def series_facts(series: Any, name: str | None = None) -> dict[str, str]:
+    """The loader columns a tifffile series gives: ``compression``, and ``image_name``
+    (``name``, an OME ``Image@Name``, else tifffile's series name) where there is one."""
+    facts = {"compression": compression_name(series)}
+    name = name or getattr(series, "name", None)
+    if name:
+        facts["image_name"] = str(name)
+    return facts

@@ -10,7 +10,7 @@ in bioio-tifffile.
 Header metadata: pixel sizes, channel names and ``SignificantBits`` (the
 ``declared_bit_depth`` column) from the OME-XML (parsed with the
 standard library, as tifffile itself does); elsewhere pixel sizes by the rule of
-:mod:`.tiff_sizes`: an ImageJ file's resolution tags, ``spacing`` and ``unit``, a plain
+:mod:`.tiff_tags`: an ImageJ file's resolution tags, ``spacing`` and ``unit``, a plain
 TIFF's resolution tags only in centimetres, millimetres or micrometres (never a dpi
 screen resolution, never a unit the file does not state).
 
@@ -46,7 +46,7 @@ from pixel_patrol_base.loaders.common import (
 )
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 from pixel_patrol_base.loaders.manifest import TIFFFILE_METADATA
-from pixel_patrol_base.loaders.tiff_sizes import tiff_pixel_sizes
+from pixel_patrol_base.loaders.tiff_tags import series_facts, tiff_pixel_sizes
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
@@ -181,14 +181,11 @@ def _info(
     n_channels = size_of(plan.dim_order, plan.shape, "C")
     extra: dict[str, Any] = {
         "resolution_levels": len(series.levels),
-        "compression": _compression(series),
         "format_reader": READER,
     }
     if "significant_bits" in ome:
         extra["declared_bit_depth"] = ome["significant_bits"]
-    name = ome.get("name") or series.name
-    if name:
-        extra["image_name"] = str(name)
+    extra.update(series_facts(series, ome.get("name")))
     return ImageInfo(
         child_id=None if child_id is None else str(child_id),
         dim_order=plan.dim_order,
@@ -210,12 +207,6 @@ def _images(tif: Any) -> list[Any]:
     series = list(tif.series)
     full = [s for s in series if not getattr(s.keyframe, "is_reduced", False)]
     return full or series
-
-
-def _compression(series: Any) -> str:
-    keyframe = getattr(series, "keyframe", None)
-    code = getattr(keyframe, "compression", None)
-    return str(getattr(code, "name", code)).lower() if code is not None else "unknown"
 
 
 def _ome_images(xml: str | None) -> list[dict[str, Any]]:

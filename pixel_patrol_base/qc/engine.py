@@ -155,6 +155,8 @@ def _evaluate_rule(
         names = ", ".join(repr(c) for c in missing)
         why = f"left out (if_missing: skip): column {names} not in the table"
         return verdicts.RuleVerdicts.skipped(rule, why)
+    if missing and rule.if_missing == "null":  # a column no row fills: null on every row
+        work = work.with_columns(pl.lit(None).alias(c) for c in missing)
     frame, reason = _judged(work, rule, flagged)
     if reason is not None:
         log.warning("QC rule %r: not evaluated: %s", rule.id, reason)

@@ -35,7 +35,7 @@ class Scope(StrEnum):
 
 
 ON_NULL = ("skip", "pass", "warn", "fail", "error")
-IF_MISSING = ("error", "skip")
+IF_MISSING = ("error", "skip", "null")
 KEYS = (
     "id",
     "scope",

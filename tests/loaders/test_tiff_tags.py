@@ -1,6 +1,6 @@
 """TIFF pixel sizes: one rule for every loader, and no unit the file does not state.
 
-Files written here with tifffile cover each case of ``loaders/tiff_sizes.py``; the real
+Files written here with tifffile cover each case of ``loaders/tiff_tags.py``; the real
 files of ``../shared/testdata/real/tiff`` are the cases that bioio-tifffile got wrong (a
 96 dpi SEM image read as 264.58 µm pixels, an ImageJ file in "pixel" read as µm).
 """
@@ -94,3 +94,17 @@ def test_real_files_get_no_invented_unit(name: str) -> None:
     for loader in LOADERS:
         (info,) = get_loader(loader).read_header(path)
         assert (info.pixel_sizes, info.pixel_size_unit) == ({}, None), (loader, name)
+
+
+def test_both_loaders_give_the_same_compression_and_image_name(tmp_path: Path) -> None:
+    lzw, named = tmp_path / "lzw.tif", tmp_path / "named.ome.tif"
+    tifffile.imwrite(lzw, PIXELS, compression="lzw")
+    tifffile.imwrite(named, PIXELS, metadata={"axes": "ZYX", "Name": "field 7"})
+    for path, facts in (
+        (lzw, {"compression": "lzw"}),
+        (named, {"compression": "none", "image_name": "field 7"}),
+    ):
+        for loader in LOADERS:
+            (info,) = get_loader(loader).read_header(path)
+            got = {k: info.extra[k] for k in ("compression", "image_name") if k in info.extra}
+            assert got == facts, (loader, path.name)

@@ -135,6 +135,8 @@ def test_a_report_without_raster_qc_skips_its_rules_without_errors() -> None:
         max_intensity=[90.0] * 3,
         mean_intensity=[50.0] * 3,
         size_z=[1] * 3,
+        pixel_size_x=[0.2] * 3,
+        pixel_size_y=[0.2] * 3,
     )
     result = evaluate(table, builtin_rules())
     assert set(result.rows["qc_status"]) == {"pass"}

@@ -418,3 +418,22 @@ def test_where_selects_the_comparison_set_too() -> None:
     z = 0.6745 * (part - np.median(part)) / np.median(np.abs(part - np.median(part)))
     np.testing.assert_allclose(only_ok.results["value"].to_numpy(), z)
     assert only_ok.results.filter(pl.col("status") == "warn")["path"].to_list() == ["img_08.tif"]
+
+
+def test_if_missing_null_judges_a_missing_column_as_nulls() -> None:
+    # pixel_size_x exists only once some image states a size: no column, no size anywhere
+    table = images(3, x=[1.0, 2.0, 3.0])
+    result = evaluate(
+        table,
+        rules(
+            """
+            rules:
+              - {id: no_size, warn: pixel_size_x is null, if_missing: "null"}
+              - {id: default_size, warn: pixel_size_x == 1, if_missing: "null"}
+            """
+        ),
+    )
+    assert result.rule_counts["no_size"]["warn"] == 3
+    assert result.rule_counts["default_size"]["warn"] == 0  # null == 1 is not true
+    assert "no_size" not in result.not_evaluated
+    assert set(result.rows["qc_status"]) == {"warn"}

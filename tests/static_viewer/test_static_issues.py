@@ -92,7 +92,7 @@ def test_a_click_on_an_issue_filters_the_whole_report(issues_page: Any) -> None:
     assert page.evaluate("window.__viewer.state.filters") == [
         {"column": "qc_issues", "op": "has", "value": "constant"}
     ]
-    assert set(_buttons(page)) == {"constant", "pixel_size_default"}
+    assert set(_buttons(page)) == {"constant", "pixel_size_missing"}
     assert "No file failed" in _card(page, "failed-files").inner_text()
     page.evaluate("window.__viewer.setState({mode: 'full'})")
     table = _card(page, "image-table").inner_text()

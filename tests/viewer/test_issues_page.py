@@ -167,7 +167,7 @@ def test_streamlit_opens_on_the_issues_page_and_a_click_filters(issues_report: P
                 arg=BUTTONS,
                 timeout=60_000,
             )
-            assert set(_buttons(page)) == {"constant", "pixel_size_default"}
+            assert set(_buttons(page)) == {"constant", "pixel_size_missing"}
             assert "qc_issues" in page.locator('[data-testid="stSidebar"]').inner_text()
             assert "filter=" in page.url and "constant" in page.url
         finally:

@@ -37,6 +37,7 @@ from pixel_patrol_base.loaders.bioio.routes import (
 from pixel_patrol_base.loaders.bioio.scene import OME_PLUGIN, TIFF_PLUGIN, DirectFile, ReaderScene
 from pixel_patrol_base.loaders.common import load_error
 from pixel_patrol_base.loaders.manifest import BIOIO_METADATA
+from pixel_patrol_base.loaders.tiff_tags import series_facts
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
@@ -158,11 +159,14 @@ def _direct_header(path: Path, direct: DirectFile) -> list[ImageInfo]:
 def _scene_info(path: Path, image: Any, plugin: str, scene: str, child_id: str | None) -> ImageInfo:
     image.set_scene(scene)
     sizes, units = image.physical_pixel_sizes, None
+    facts: dict[str, str] = {}
+    index = image.current_scene_index
     if plugin == OME_PLUGIN:  # sizes as the OME-XML states them, in its units
-        pixels = image.ome_metadata.images[image.current_scene_index].pixels
-        units = ome_size_units(pixels)
-    elif plugin == TIFF_PLUGIN:  # by PixelPatrol's TIFF rule, as on the direct route
-        sizes, units = _tiff_sizes(path, image.current_scene_index)
+        ome_image = image.ome_metadata.images[index]
+        units = ome_size_units(ome_image.pixels)
+        _, _, facts = _tiff_facts(path, index, ome_image.name)
+    elif plugin == TIFF_PLUGIN:  # by PixelPatrol's TIFF rules, as on the direct route
+        sizes, units, facts = _tiff_facts(path, index)
     described = ReaderScene(
         image.dims.order,
         tuple(image.dims.shape),
@@ -171,20 +175,26 @@ def _scene_info(path: Path, image: Any, plugin: str, scene: str, child_id: str |
         image.channel_names,
         units,
         declared_bit_depth(image, plugin),
+        facts,
     )
     return image_info(plugin, child_id, described, len(image.resolution_levels))
 
 
-def _tiff_sizes(path: Path, index: int) -> tuple[ZYX, ZYXUnits]:
-    """The pixel sizes of series ``index`` of the TIFF ``path`` (none if it cannot say)."""
+def _tiff_facts(
+    path: Path, index: int, name: str | None = None
+) -> tuple[ZYX, ZYXUnits, dict[str, str]]:
+    """Pixel sizes, their units and the loader columns of series ``index`` of the TIFF
+    ``path``, by the rules the direct route applies (nothing where tifffile cannot say).
+    """
     import tifffile
 
     try:
         with tifffile.TiffFile(path) as tif:
-            return tiff_pixel_sizes(tif, index)
+            sizes, units = tiff_pixel_sizes(tif, index)
+            return sizes, units, series_facts(tif.series[index], name)
     except Exception as exc:
-        logger.debug("'%s': no pixel size from its tags: %s", path.name, exc)
-        return (None, None, None), (None, None, None)
+        logger.debug("'%s': nothing read from its TIFF tags: %s", path.name, exc)
+        return (None, None, None), (None, None, None), {}
 
 
 LOADER = BioioLoader()

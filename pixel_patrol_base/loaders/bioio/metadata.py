@@ -23,7 +23,7 @@ from pixel_patrol_base.loaders.bioio.scene import (
     is_standard,
 )
 from pixel_patrol_base.loaders.common import channel_names_or_none, size_of
-from pixel_patrol_base.loaders.tiff_sizes import tiff_pixel_sizes as sizes_from_tags
+from pixel_patrol_base.loaders.tiff_tags import tiff_pixel_sizes as sizes_from_tags
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def image_info(plugin: str, child_id: str | None, scene: ReaderScene, levels: in
             "resolution_levels": levels,
             "format_reader": plugin,
             **({"declared_bit_depth": bits} if (bits := scene.significant_bits) else {}),
+            **scene.facts,
         },
     )
 
@@ -219,7 +220,7 @@ ZYXUnits = tuple[str | None, str | None, str | None]
 def tiff_pixel_sizes(tif: Any, index: int) -> tuple[ZYX, ZYXUnits]:
     """The pixel sizes (Z, Y, X) of series ``index`` of a TIFF, and their units.
 
-    By PixelPatrol's rule (:mod:`pixel_patrol_base.loaders.tiff_sizes`), not
+    By PixelPatrol's rule (:mod:`pixel_patrol_base.loaders.tiff_tags`), not
     bioio-tifffile's, which reads a dpi screen resolution or a unitless file as
     micrometres: the same file gets the same sizes from every loader.
     """

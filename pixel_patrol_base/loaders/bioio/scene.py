@@ -9,8 +9,8 @@ the direct route opened). Not here: reading any file (:mod:`.tiff`, :mod:`.pictu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,9 @@ class ReaderScene:
     for micrometres, which bioio's other TIFF and picture plugins report."""
     significant_bits: int | None = None
     """Bits per sample the file declares significant (``declared_bit_depth``), if any."""
+    facts: Mapping[str, str] = field(default_factory=dict)
+    """Loader columns read from the file itself (``image_name``, ``compression``), where
+    PixelPatrol can tell them (TIFF and OME-TIFF, by ``tiff_tags.series_facts``)."""
 
     @property
     def standard_axes(self) -> str:

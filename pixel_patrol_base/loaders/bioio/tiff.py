@@ -12,6 +12,7 @@ pixel-size and channel rules themselves (:mod:`.metadata`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from pixel_patrol_base.loaders.bioio.scene import (
     is_standard,
     scene_id,
 )
+from pixel_patrol_base.loaders.tiff_tags import series_facts
 
 _OLD_OME_SCHEMAS = (
     "www.openmicroscopy.org/Schemas/ome/2013-06",
@@ -112,7 +114,8 @@ def _tiff_scene(tif: Any, index: int) -> ReaderScene | None:
     if not is_standard(axes):
         return None
     sizes, units = tiff_pixel_sizes(tif, index)
-    return ReaderScene(axes, shape, np.dtype(series.dtype), sizes, None, units)
+    facts = series_facts(series)
+    return ReaderScene(axes, shape, np.dtype(series.dtype), sizes, None, units, None, facts)
 
 
 class _OmeTiffFile(DirectFile):
@@ -152,7 +155,11 @@ class _OmeTiffFile(DirectFile):
         if any(d is None for d in described):
             return None
         found = [d for d in described if d is not None]
-        return cls(tif, tuple(d[0] for d in found), ids, tuple(d[1] for d in found))
+        scenes = tuple(
+            replace(scene, facts=series_facts(tif.series[i], ome.images[i].name))
+            for i, (scene, _) in enumerate(found)
+        )
+        return cls(tif, scenes, ids, tuple(d[1] for d in found))
 
     def read(self, index: int) -> np.ndarray:
         return np.asarray(np.asarray(self._tif.series[index].asarray())[self._expand[index]])
