@@ -1,8 +1,8 @@
 """Generate the bundled example dataset: ``python -m pixel_patrol_base.example DEST``.
 
-A small, deterministic microscopy-like dataset in two conditions: 2D and Z-stack
-uint16 TIFFs, a multi-channel OME-TIFF, 8-bit PNG and JPEG images, one corrupt TIFF
-and a notes file. It exercises the whole pipeline in a few seconds.
+A small, deterministic microscopy-like dataset in two conditions: 2D ImageJ TIFFs and
+Z-stack OME-TIFFs (uint16, 0.65 µm pixels), a multi-channel OME-TIFF, 8-bit PNG and
+JPEG images (no pixel size), one corrupt TIFF and a notes file. It exercises the whole pipeline in a few seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +29,12 @@ def _blobs(rng: np.random.Generator, shape: tuple[int, int], n: int, peak: float
 
 CONDITIONS = ("control", "treated")
 """The dataset's condition folders: ``make example`` adds them as paths (``-p``)."""
+PIXEL_UM = 0.65
+"""The TIFFs' pixel size in micrometres (the PNG and JPEG images state none)."""
+
+
+def _ome_sizes(um: float) -> dict[str, float | str]:
+    return {"PhysicalSizeX": um, "PhysicalSizeY": um, "PhysicalSizeXUnit": "µm"}
 
 
 def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:
@@ -49,18 +55,24 @@ def make_example_dataset(dest: str | Path, *, seed: int = 0) -> Path:
             for well in range(3):
                 noise = rng.poisson(100, (96, 128))
                 image = (_blobs(rng, (96, 128), 12, brightness) + noise).astype(np.uint16)
-                tifffile.imwrite(folder / f"well_{well:02d}.tif", image)
+                tifffile.imwrite(  # an ImageJ TIFF calibrated in micrometres
+                    folder / f"well_{well:02d}.tif",
+                    image,
+                    imagej=True,
+                    resolution=(1 / PIXEL_UM, 1 / PIXEL_UM),
+                    metadata={"unit": "um"},
+                )
             stack = np.stack([_blobs(rng, (64, 64), 6, brightness) for _ in range(5)])
             tifffile.imwrite(
                 folder / "stack_zyx.ome.tif",
                 (stack + 50).astype(np.uint16),
-                metadata={"axes": "ZYX"},
+                metadata={"axes": "ZYX", **_ome_sizes(PIXEL_UM), "PhysicalSizeZ": 2.0},
             )
         channels = np.stack([_blobs(rng, (64, 80), 8, brightness) for _ in range(3)])
         tifffile.imwrite(
             root / condition / "channels_cyx.ome.tif",
             channels.astype(np.uint16),
-            metadata={"axes": "CYX"},
+            metadata={"axes": "CYX", **_ome_sizes(PIXEL_UM)},
         )
         rgb = np.clip(_blobs(rng, (60, 90), 10, 255)[..., None] * [1.0, 0.6, 0.3], 0, 255)
         iio.imwrite(root / condition / "overview.png", rgb.astype(np.uint8))
