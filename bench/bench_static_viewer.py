@@ -55,7 +55,9 @@ def repeated(report: Path, images: int, target: Path) -> Path:
         ).cast(field.type)
         parts.append(table.set_column(table.schema.get_field_index("path"), field, paths))
     footer = pq.read_metadata(report).metadata
-    pq.write_table(pa.concat_tables(parts).replace_schema_metadata(footer), target)
+    # row groups as the pipeline writes them (parquet_row_group_size, default 4096)
+    table = pa.concat_tables(parts).replace_schema_metadata(footer)
+    pq.write_table(table, target, row_group_size=4096)
     return target
 
 

@@ -43,6 +43,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port  # a tests/ helper
 
+from pixel_patrol_base.viewing.widgets.query import GROUP_LABELS
+
 ISSUES_TARGET_S = 3.0
 FIRST_CHART_TARGET_S = 8.0
 GROUP_CHANGE_TARGET_S = 1.5
@@ -208,8 +210,9 @@ def measure(report: Path, workdir: Path) -> dict[str, object]:
                     has_text="Group by"
                 )
                 box.locator("input").click()
-                box.locator("input").fill(group)
-                option = page.get_by_role("option", name=group, exact=True)
+                label = GROUP_LABELS.get(group, group)  # the list names folder levels in words
+                box.locator("input").fill(label)
+                option = page.get_by_role("option", name=label, exact=True)
                 started = time.perf_counter()
                 option.click()
                 page.wait_for_function(

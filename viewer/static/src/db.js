@@ -3,7 +3,7 @@
 // (duckdb-wasm would fetch its parquet extension from the internet). Extension autoloading
 // is off, and the worker refuses every fetch except its own module.
 import * as duckdb from "@duckdb/duckdb-wasm";
-import initParquet, { readParquet, readSchema } from "parquet-wasm/esm/parquet_wasm.js";
+import initParquet, { ParquetFile, readSchema } from "parquet-wasm/esm/parquet_wasm.js";
 import { assetBytes, assetText } from "./assets.js";
 import { createSql, qcTables, TABLE_COLUMNS } from "./qc-tables.js";
 import { tableRows as tableRowsOf } from "./values.js";
@@ -80,15 +80,26 @@ export async function parquetMetadata(bytes) {
   return out;
 }
 
-/** Replace table pp_data with the rows of a Parquet file given as bytes. */
+/** Row groups decoded and handed to DuckDB at a time: a large report (100,000 images with
+ * their histograms and thumbnails) decoded whole would not fit in WebAssembly's memory. */
+const ROW_GROUPS_PER_BATCH = 8;
+
+/** Replace table pp_data with the rows of a Parquet file given as bytes, a few row groups at
+ * a time. */
 export async function loadParquet(db, bytes) {
   await parquetModule();
-  const table = readParquet(bytes);
-  const ipc = table.intoIPCStream();
+  const file = await ParquetFile.fromFile(new Blob([bytes]));
   const conn = await db.connect();
   try {
     await conn.query(`DROP TABLE IF EXISTS ${TABLE}`);
-    await conn.insertArrowFromIPCStream(ipc, { name: TABLE, create: true });
+    const groups = file.metadata().numRowGroups();
+    for (let first = 0; first === 0 || first < groups; first += ROW_GROUPS_PER_BATCH) {
+      const rowGroups = [];
+      for (let i = first; i < Math.min(groups, first + ROW_GROUPS_PER_BATCH); i++) rowGroups.push(i);
+      const table = await file.read(groups ? { rowGroups } : {});
+      const ipc = table.intoIPCStream();
+      await conn.insertArrowFromIPCStream(ipc, { name: TABLE, create: first === 0 });
+    }
     // duckdb-wasm has no ICU offline: time-zone-aware timestamps become UTC timestamps,
     // so date_trunc / CAST(... AS DATE) in the declarations work as in Python on UTC.
     const zoned = tableRowsOf(
@@ -102,6 +113,7 @@ export async function loadParquet(db, bytes) {
     }
   } finally {
     await conn.close();
+    file.free();
   }
 }
 
