@@ -2,7 +2,8 @@
 
 A small, deterministic microscopy-like dataset in two conditions: 2D ImageJ TIFFs and
 Z-stack OME-TIFFs (uint16, 0.65 µm pixels), a multi-channel OME-TIFF, 8-bit PNG and
-JPEG images (no pixel size), one corrupt TIFF and a notes file. It exercises the whole pipeline in a few seconds.
+JPEG images (no pixel size), one corrupt TIFF and a notes file. It exercises the whole
+pipeline in a few seconds.
 """
 
 from __future__ import annotations
