@@ -150,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     args.log_handler = _setup_logging(args.verbose)
     handler: Handler = args.handler
     interrupts = _Interrupts()
@@ -174,3 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.unraisablehook = previous_hook
         if main_thread:
             signal.signal(signal.SIGINT, previous)
+        # main() may run inside a longer-lived process (a test, a notebook): give the
+        # root logger back as it was, so this run's stderr handler does not outlive it.
+        logging.captureWarnings(False)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

@@ -59,3 +59,18 @@ def test_other_unraisable_errors_still_reach_the_default_hook() -> None:
     interrupts.unraisable(Info())
     assert [str(e) for e in seen] == ["boom"]
     assert not interrupts.received
+
+
+def test_main_gives_the_root_logger_back_as_it_found_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Run in-process (a test, a notebook), `-v` must not leave its stderr handler or the
+    # INFO level behind: a later library call would log through a closed stream.
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    assert cli_main.main(["-v", "schema"]) == 0
+    capsys.readouterr()
+    assert root.handlers == handlers
+    assert root.level == level
