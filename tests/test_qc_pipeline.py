@@ -39,18 +39,21 @@ def _fail_instead_of_hanging() -> Iterator[None]:
         yield
 
 
+def _imwrite(path: Path, image: np.ndarray) -> None:
+    """An ImageJ TIFF calibrated at 0.5 um, as a microscope writes it (no pixel_size_missing)."""
+    tifffile.imwrite(path, image, imagej=True, resolution=(2.0, 2.0), metadata={"unit": "um"})
+
+
 def _dataset(base: Path) -> Path:
     rng = np.random.default_rng(7)
     (base / "a").mkdir(parents=True)
     (base / "b").mkdir()
     for i in range(3):
-        tifffile.imwrite(
-            base / "a" / f"good{i}.tif", (rng.poisson(50, (24, 24)) + 100).astype("u2")
-        )
-        tifffile.imwrite(base / "b" / f"good{i}.tif", (rng.poisson(20, (24, 24)) + 10).astype("u1"))
+        _imwrite(base / "a" / f"good{i}.tif", (rng.poisson(50, (24, 24)) + 100).astype("u2"))
+        _imwrite(base / "b" / f"good{i}.tif", (rng.poisson(20, (24, 24)) + 10).astype("u1"))
     nan = rng.normal(100, 5, (24, 24)).astype(np.float32)
     nan.ravel()[rng.permutation(nan.size)[: nan.size // 4]] = np.nan
-    tifffile.imwrite(base / "a" / "nan.tif", nan)
+    _imwrite(base / "a" / "nan.tif", nan)
     (base / "b" / "broken.tif").write_bytes(b"II*\x00 this is not a TIFF")
     return base
 
