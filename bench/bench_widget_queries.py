@@ -30,6 +30,7 @@ import duckdb
 
 from pixel_patrol_base.processors.compression import NAMES as COMPRESSION_NAMES
 from pixel_patrol_base.processors.quality import NAMES as QUALITY_NAMES
+from pixel_patrol_base.qc import load_rules
 from pixel_patrol_base.viewing import widgets as pw
 from pixel_patrol_base.viewing.widgets.model import ImageRef
 
@@ -84,6 +85,21 @@ FROM levels
 """
 
 
+def _footer_qc(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The footer's ``qc`` entry as the merge writes it: the built-in rules, their verdicts
+    counted from the table's ``qc_issues``/``qc_levels`` (so ``pp_rules`` matches pp_data)."""
+    counted = con.execute(
+        "SELECT issue, level, count(*) FROM (SELECT unnest(qc_issues) AS issue, "
+        "unnest(qc_levels) AS level FROM pp_data WHERE obs_level = 0) GROUP BY ALL"
+    ).fetchall()
+    rules = load_rules().rules
+    counts: dict[str, dict[str, int]] = {rule.id: {} for rule in rules}
+    for issue, level, n in counted:
+        counts.setdefault(issue, {})[level] = int(n)
+    info = {rule.id: {"scope": rule.scope, "source": rule.source} for rule in rules}
+    return {"rule_counts": counts, "rule_info": info, "groups": [], "dataset": []}
+
+
 def _time(fn: object, repeat: int = 3) -> float:
     times = []
     for _ in range(repeat):
@@ -107,6 +123,7 @@ def main() -> None:
     total = con.execute("SELECT count(*) FROM pp_data").fetchall()[0][0]
     print(f"table: {args.rows} image rows, {total} rows, {time.perf_counter() - start:.1f} s")
 
+    pw.add_qc_tables(con, _footer_qc(con))  # pp_rules, pp_qc_results: the footer's QC
     columns = pw.table_columns(con)
     widgets = pw.load_widgets()
     start = time.perf_counter()
