@@ -33,7 +33,6 @@ from pixel_patrol_base.project import (
     relative_path,
 )
 from pixel_patrol_base.settings import (
-    DEFAULT_MAX_IMAGES_PER_TASK,
     DEFAULT_MB_PER_TASK,
     DEFAULT_PROFILE,
     DEFAULT_ROW_GROUP_SIZE,
@@ -228,7 +227,7 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
     selected_file_extensions: Iterable[str] | str | None = "all",
     max_workers: int | None = None,
     mb_per_task: float = DEFAULT_MB_PER_TASK,
-    max_images_per_task: int = DEFAULT_MAX_IMAGES_PER_TASK,
+    max_images_per_task: int | None = None,
     slice_size: Mapping[str, int] | None = None,
     rows_per_part: int = DEFAULT_ROWS_PER_PART,
     parquet_row_group_size: int = DEFAULT_ROW_GROUP_SIZE,
@@ -262,7 +261,9 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             whose extensions match no file warns in ``last_run["warnings"]``.
         max_workers: Parallel jobs on this machine (default: all CPUs).
         mb_per_task: Budget in MiB of one task; larger images go block by block.
-        max_images_per_task: Most files per shard (per job).
+        max_images_per_task: Most files per shard (per job); ``None``: 10,000 with a
+            loader, and no bound without one (shards of file information only are sized by
+            their number of files, 50,000 or more).
         slice_size: Leaf block size per dimension, e.g. ``{"Z": 1, "Y": 512}``; -1 is the
             full extent. Defaults: T, C, Z, S = 1; Y, X = -1.
         rows_per_part: Rows a shard job buffers before writing (bounds job memory).

@@ -23,7 +23,7 @@ from pixel_patrol_base.table import catalog
 
 SUMMARY_RE = re.compile(
     r"^pixel-patrol: (?P<found>\d+) files found, (?P<images>\d+) images, "
-    r"(?P<failed>\d+) failed, (?P<shards>\d+) shards \((?P<reused>\d+) reused, "
+    r"(?P<failed>\d+) failed, (?P<shards>\d+) shards? \((?P<reused>\d+) reused, "
     r"(?P<processed>\d+) processed\), [0-9.]+ s -> (?P<output>.+?)"
     r"(?:; skipped by extension: (?P<skipped>.+?))?"
     r"(?:; WARNING: (?P<warning>.+?))?(?:; (?P<qc>QC: .+))?$"

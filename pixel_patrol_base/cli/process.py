@@ -117,9 +117,10 @@ def add_process_parser(subparsers: Any) -> None:
 def summary_line(summary: Mapping[str, Any]) -> str:
     """The one-line run summary printed on stdout; it ends with the QC counts."""
     failed = int(summary.get("failed", 0))
+    shards = f"{summary['shards']} shard{'' if summary['shards'] == 1 else 's'}"
     line = (
         f"{PROG}: {summary['files_found']} files found, {summary['images']} images, "
-        f"{failed} failed, {summary['shards']} shards ({summary['shards_reused']} reused, "
+        f"{failed} failed, {shards} ({summary['shards_reused']} reused, "
         f"{summary['shards_processed']} processed), {float(summary['seconds']):.1f} s "
         f"-> {summary['output']}"
     )

@@ -31,7 +31,7 @@ from pixel_patrol_base.table.catalog import AXES
 
 DEFAULT_SLICE_SIZE = checks.DEFAULT_SLICE_SIZE
 DEFAULT_MB_PER_TASK = 256.0
-DEFAULT_MAX_IMAGES_PER_TASK = 2000
+DEFAULT_MAX_IMAGES_PER_TASK = 10_000
 DEFAULT_ROWS_PER_PART = 10_000
 DEFAULT_ROW_GROUP_SIZE = 4_096
 DEFAULT_THUMBNAIL_SIZE = 64
@@ -196,11 +196,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "max_images_per_task",
-        "int",
-        DEFAULT_MAX_IMAGES_PER_TASK,
-        checks.Integer(minimum=1),
-        help="most files per shard, i.e. per job (default: %(default)s)",
-        doc="Most files in one shard (one job).",
+        "int | None",
+        None,
+        checks.Integer(minimum=1, nullable=True),
+        help="most files per shard, i.e. per job (default: "
+        f"{DEFAULT_MAX_IMAGES_PER_TASK:,} with a loader; without one ('-l none'), shards "
+        "are sized by file count alone, 50,000 files or more)",
+        doc=f"Most files in one shard (one job); null = {DEFAULT_MAX_IMAGES_PER_TASK} with a "
+        "loader, no bound without one (shards of file information are sized by work).",
         cli=CliOption("--max-images-per-task", "N", type=int),
         config_key="max_images_per_task",
     ),

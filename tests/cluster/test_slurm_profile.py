@@ -184,3 +184,26 @@ def test_plain_snakemake_cancelled_job_then_rerun_does_only_the_missing_shards(
     assert summary["shards_reused"] == len(kept)
     assert {name: (chunks / name).stat().st_mtime_ns for name in kept} == kept
     assert_complete(out, local)
+
+
+def test_a_20k_file_run_is_submitted_as_few_jobs(slurm: LocalSlurm, tmp_path: Path) -> None:
+    # File information only (-l none): 20,000 rows are a second of work, so the planner
+    # makes one shard of them, not forty; with the merge, SLURM sees two or three jobs.
+    data = tmp_path / "many"
+    for i in range(20_000):
+        folder = data / f"plate{i // 1000:02d}"
+        if i % 1000 == 0:
+            folder.mkdir(parents=True)
+        (folder / f"f{i:05d}.tif").write_bytes(b"x")
+    out = tmp_path / "many.parquet"
+    command = [PIXEL_PATROL, "process", str(data), "-o", str(out), "-l", "none"]
+    proc = subprocess.Popen(
+        [*command, "--profile", "slurm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    returncode, output = finish(proc)
+    assert returncode == 0, output[-3000:]
+    jobs = submitted_jobs(workdir_of(out))
+    assert 1 <= len(jobs) <= 3, jobs
+    assert all(job_states().get(job) == "COMPLETED" for job in jobs)
+    assert len(shard_ids(workdir_of(out))) <= 2
+    assert api.load(out)[0].filter(pl.col("obs_level") == 0).height == 20_000

@@ -63,22 +63,68 @@ def test_plan_is_deterministic() -> None:
     assert _plan(entries) == _plan(list(reversed(entries)))
 
 
-@pytest.mark.parametrize("reads_pixels", [True, False])
-def test_adding_or_removing_one_file_changes_at_most_two_shards(reads_pixels: bool) -> None:
-    entries = _dataset(1000)
-    base = _plan(entries, reads_pixels=reads_pixels)
+def _one_file_changes(
+    entries: list[FileEntry], reads_pixels: bool, tries: int, **settings: object
+) -> None:
+    """Add or remove one file ``tries`` times: at most two shard ids come or go."""
+    base = _plan(entries, reads_pixels=reads_pixels, **settings)
     assert len(base.shards) >= 4
     old = _ids(base)
     rng = random.Random(42)
-    for _ in range(200):
+    for _ in range(tries):
         if rng.random() < 0.5:
-            changed = [*entries, _entry(2 * rng.randrange(1000) + 1, rng.randint(1, 8 * MIB))]
+            extra = _entry(2 * rng.randrange(len(entries)) + 1, rng.randint(1, 8 * MIB))
+            changed = [*entries, extra]
         else:
             changed = entries[:]
             del changed[rng.randrange(len(changed))]
-        new = _ids(_plan(changed, reads_pixels=reads_pixels, previous_target=base.target_cost))
+        new = _ids(
+            _plan(changed, reads_pixels=reads_pixels, previous_target=base.target_cost, **settings)
+        )
         assert len(new - old) <= 2
         assert len(old - new) <= 2
+
+
+def test_adding_or_removing_one_file_changes_at_most_two_shards() -> None:
+    _one_file_changes(_dataset(1000), reads_pixels=True, tries=200)
+
+
+@pytest.mark.slow
+def test_one_file_changes_at_most_two_shards_of_200k_files_without_a_loader() -> None:
+    _one_file_changes(_dataset(200_000), reads_pixels=False, tries=12, max_images_per_task=None)
+
+
+@pytest.mark.parametrize(
+    ("n", "most"),
+    [(1000, 1), (20_000, 1), (50_000, 2), (200_000, 8), (1_000_000, 16)],
+)
+def test_file_information_runs_are_a_handful_of_jobs(n: int, most: int) -> None:
+    # Without a loader a row costs ~30 us and a job ~1 CPU s: jobs of 50,000 files or
+    # more, unless max_images_per_task is set (by default it bounds only image shards).
+    entries = [_entry(i) for i in range(n)]
+    plan = _plan(entries, reads_pixels=False, max_images_per_task=None)
+    assert 1 <= len(plan.shards) <= most
+    assert sum(len(s.entries) for s in plan.shards) == n
+
+
+def test_a_set_max_images_per_task_bounds_file_information_shards_too() -> None:
+    plan = _plan([_entry(i) for i in range(20_000)], reads_pixels=False, max_images_per_task=2000)
+    assert len(plan.shards) >= 10
+    assert max(len(s.entries) for s in plan.shards) <= 2000
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "least", "most"),
+    [
+        (20, 2 * MIB, 1, 2),  # 60 MB: one job (or two, where a path hashes to a cut)
+        (1000, 2 * MIB, 2, 4),  # 3 GB: both workers, no more
+        (10_000, 32 * 1024, 2, 8),  # 10,000 small images: a few jobs per worker
+    ],
+)
+def test_image_runs_are_a_few_jobs_per_worker(n: int, size: int, least: int, most: int) -> None:
+    entries = [_entry(i, size) for i in range(n)]
+    plan = _plan(entries, max_images_per_task=None)  # the default: 10,000
+    assert least <= len(plan.shards) <= most
 
 
 def test_changing_one_file_changes_one_shard() -> None:
@@ -107,7 +153,7 @@ def test_caps_are_respected() -> None:
 
 
 def test_max_shards_wins_over_max_images_per_task() -> None:
-    plan = _plan(_dataset(1000), reads_pixels=False, max_images_per_task=2, max_shards=100)
+    plan = _plan(_dataset(1000), max_images_per_task=2, max_shards=100)
     assert len(plan.shards) <= 100
     assert max(len(s.entries) for s in plan.shards) > 2
 
@@ -121,36 +167,35 @@ def test_one_file_per_task() -> None:
 def test_shard_count_bounded_for_a_million_entries() -> None:
     entries = [FileEntry(f"d{i // 1000:04d}/f{i:07d}.tif", ".", 1000, 0, "file", "tif")
                for i in range(1_000_000)]  # fmt: skip
-    plan = _plan(entries, reads_pixels=False, max_images_per_task=500, workers=64)
-    assert 64 <= len(plan.shards) <= 512
+    plan = _plan(entries, max_images_per_task=500, workers=64)  # 2,000 wanted by the cap
+    assert 256 <= len(plan.shards) <= 512
     assert sum(len(s.entries) for s in plan.shards) == 1_000_000
-    assert len(_plan(entries[:100_000], reads_pixels=False, max_shards=16).shards) <= 16
+    assert len(_plan(entries[:100_000], max_shards=16).shards) <= 16
 
 
-@pytest.mark.parametrize("reads_pixels", [True, False])
-def test_shard_count_reasonable_for_a_thousand_entries(reads_pixels: bool) -> None:
-    plan = _plan(_dataset(1000), reads_pixels=reads_pixels, workers=2)
+def test_shard_count_reasonable_for_a_thousand_entries() -> None:
+    plan = _plan(_dataset(1000), workers=2)
     assert 4 <= len(plan.shards) <= 64
 
 
 def test_target_is_a_power_of_two_kept_by_hysteresis() -> None:
-    entries = [_entry(i) for i in range(1000)]
-    # 1 cost unit per file; K = ceil(N / max_images_per_task) = 2 (fewer files than
-    # MIN_SHARD_FILES gain nothing from more jobs); ideal 500 -> 512
-    fresh = _plan(entries, reads_pixels=False)
-    assert fresh.target_cost == 512
-    assert _plan(entries, reads_pixels=False, previous_target=300).target_cost == 300
-    assert _plan(entries, reads_pixels=False, previous_target=900).target_cost == 900
-    assert _plan(entries, reads_pixels=False, previous_target=1200).target_cost == 512
-    assert _plan(entries, reads_pixels=False, previous_target=200).target_cost == 512
+    entries = [_entry(i, size=0) for i in range(1000)]
+    # 1 MiB of cost per (empty) file; K = ceil(N / max_images_per_task) = 2 (1,000 MiB
+    # gain nothing from more jobs); ideal 500 MiB -> 512 MiB
+    fresh = _plan(entries)
+    assert fresh.target_cost == 512 * MIB
+    assert _plan(entries, previous_target=300 * MIB).target_cost == 300 * MIB
+    assert _plan(entries, previous_target=900 * MIB).target_cost == 900 * MIB
+    assert _plan(entries, previous_target=1200 * MIB).target_cost == 512 * MIB
+    assert _plan(entries, previous_target=200 * MIB).target_cost == 512 * MIB
 
 
 def test_hysteresis_keeps_boundaries_when_the_ideal_target_moves() -> None:
-    # 1 cost unit per file, K = ceil(N / 183) = 8: the ideal target crosses 2**7.5 = 181.02
-    cap = {"reads_pixels": False, "max_images_per_task": 183}
-    entries = [_entry(i) for i in range(1456)]  # ideal 182 -> 256
-    grown = [*entries, *(_entry(i) for i in range(1456, 1464))]  # ideal 183 -> 256
-    shrunk = entries[:-16]  # ideal 180 -> 128
+    # 1 MiB per file, K = ceil(N / 183) = 8: the ideal target crosses 2**7.5 = 181.02 MiB
+    cap = {"max_images_per_task": 183}
+    entries = [_entry(i, size=0) for i in range(1456)]  # ideal 182 -> 256 MiB
+    grown = [*entries, *(_entry(i, size=0) for i in range(1456, 1464))]  # 183 -> 256 MiB
+    shrunk = entries[:-16]  # ideal 180 -> 128 MiB
     base = _plan(entries, **cap)
     assert _plan(shrunk, **cap).target_cost != base.target_cost
     kept = _plan(shrunk, **cap, previous_target=base.target_cost)

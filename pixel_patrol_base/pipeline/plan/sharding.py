@@ -12,23 +12,29 @@ Algorithm
        K = clamp(max(ceil(N / max_images_per_task),
                      min(N, 4 * workers, total_cost / min_shard_cost)), 1, max_shards)
 
-   where ``min_shard_cost`` (1 GiB of pixels, or 2,000 files without a loader) keeps a
-   job's start-up cost (an interpreter and its imports: about 1.3 CPU s with bioio) small
-   against its work: spreading 24 small files over 8 jobs for parallelism only costs
-   time. ``mb_per_task`` does not size shards: a job
-   holds one image (or one block of a large image) at a time, so its memory follows
-   ``mb_per_task`` whatever the shard's total size.
+   where ``min_shard_cost`` (4 GiB of pixels, or 50,000 files without a loader) keeps a
+   job's fixed cost (an interpreter and its imports, about 1.3 CPU s with bioio, plus
+   about 1 CPU s of Snakemake's own scheduling per job) small against its work: spreading
+   24 small files over 8 jobs for parallelism only costs time. So a run gets at most
+   ``4 * workers`` shards for parallelism, and fewer when its work is worth fewer jobs.
+   Without a loader and unless ``max_images_per_task`` is set, no file count bounds a
+   shard (no image is read): such shards are sized by their number of files alone, so
+   that 200,000 files are a handful of jobs, not hundreds. ``mb_per_task`` does not size
+   shards: a job holds one image (or one block of a large image) at a time, so its memory
+   follows ``mb_per_task`` whatever the shard's total size.
 
    and the target cost per shard is ``total_cost / K`` rounded to a power of two.
 3. Boundaries are **content-defined**: the path of entry ``i`` is hashed (blake2b) to a
    uniform ``u`` in [0, 1), and the shard ends after it when
    ``u < max(cost_i / target_cost, 1 / files_target)``. ``files_target`` is a quarter of
-   ``max_images_per_task``, so a shard of small files averages that many files. Hard caps
+   ``max_images_per_task``, so a shard of small files averages that many files (without
+   a loader it is the target itself, as every file costs 1). Hard caps
    (``max_images_per_task`` files, or a cost of ``4 * target_cost``) also cut; with the
    averages a quarter of the caps, a cap is reached by about e^-4 = 2 % of the shards.
    When there are only a few shards the cost cap is also at most an equal share per
    worker (``total_cost / workers``), so that one long shard cannot hold up the run;
-   and the target is halved until every worker gets a shard.
+   and the target is halved until every worker gets a shard, when the work is worth
+   that (1 GiB of pixels per worker, or 50,000 files).
 4. A shard's id (:func:`shard_id`) hashes the processing fingerprint and its entries.
 
 Why content-defined: whether an entry ends a shard depends on its own path and cost, not
@@ -63,16 +69,21 @@ from dataclasses import dataclass
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.pipeline.plan.discovery import FileEntry
+from pixel_patrol_base.settings.declarations import DEFAULT_MAX_IMAGES_PER_TASK
 
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-MIN_SHARD_COST_PIXELS = 1024 * MIB
-"""Smallest shard worth a job of its own when pixels are read (several seconds of work
-against a job's start-up of about a second). With 512 MiB, 1,000 files of 2 MB went to 6
-or 7 jobs on 2 workers and their start-ups were a third of the shard jobs' CPU time."""
-MIN_SHARD_FILES = 2000
-"""Smallest shard worth a job of its own for file information only."""
+MIN_SHARD_COST_PIXELS = 4096 * MIB
+"""Smallest shard worth a job beyond one per worker when pixels are read (tens of seconds
+of work against a job's fixed cost of 2-3 CPU s). With 1 GiB, 10,000 images of 32 KB went
+to 15 jobs on 2 workers, and the jobs' fixed cost was a fifth of the run's CPU time."""
+MIN_PARALLEL_COST_PIXELS = 1024 * MIB
+"""Smallest shard worth a worker of its own when pixels are read (several seconds of
+work): 1,000 files of 2 MB still use both workers of a 2-core machine."""
+MIN_SHARD_FILES = 50_000
+"""Smallest shard worth a job of its own for file information only (a row costs about
+10 us; a job's fixed cost is about 1 CPU s): 200,000 files are 4 jobs."""
 PER_FILE_OVERHEAD = MIB
 """Cost units added per file when pixels are read (opening a file has a fixed cost)."""
 CAP_FACTOR = 4
@@ -163,9 +174,13 @@ def _power_of_two(value: float) -> int:
     return int(2 ** round(math.log2(value)))
 
 
-def _jobs_worth(total_cost: int, reads_pixels: bool) -> int:
-    """How many jobs work of ``total_cost`` is worth (at least 1)."""
-    min_cost = MIN_SHARD_COST_PIXELS if reads_pixels else MIN_SHARD_FILES
+def _jobs_worth(total_cost: int, reads_pixels: bool, *, in_parallel: bool = False) -> int:
+    """How many jobs work of ``total_cost`` is worth (at least 1); ``in_parallel``: how
+    many workers it is worth keeping busy at once."""
+    if not reads_pixels:
+        min_cost = MIN_SHARD_FILES
+    else:
+        min_cost = MIN_PARALLEL_COST_PIXELS if in_parallel else MIN_SHARD_COST_PIXELS
     return max(1, total_cost // min_cost)
 
 
@@ -299,7 +314,7 @@ def plan_shards(
     *,
     fingerprint: str,
     reads_pixels: bool,
-    max_images_per_task: int,
+    max_images_per_task: int | None,
     workers: int,
     previous_target: int | None = None,
     max_shards: int = 512,
@@ -311,7 +326,9 @@ def plan_shards(
         fingerprint: The processing fingerprint, part of every shard id.
         reads_pixels: Whether a loader reads pixels (sets :func:`entry_cost`).
         max_images_per_task: Most files in one shard (raised only when keeping it would
-            need more than ``max_shards`` shards).
+            need more than ``max_shards`` shards); ``None``: :data:`DEFAULT_MAX_IMAGES_PER_TASK`
+            when pixels are read, and no file bound when they are not (each file costs 1,
+            so the cost target alone sizes the shards).
         workers: Parallel workers; there are at least ``4 * workers`` shards when there
             are enough entries.
         previous_target: The ``target_cost`` of the previous plan, kept while it is within
@@ -324,7 +341,7 @@ def plan_shards(
     Raises:
         SettingsError: A sizing parameter is out of range.
     """
-    _check(max_images_per_task, workers, max_shards)
+    _check(1 if max_images_per_task is None else max_images_per_task, workers, max_shards)
     if not entries:
         return ShardPlan([], previous_target if previous_target else 1)
     ordered = sorted(entries, key=lambda e: (e.path, e.imported_path))
@@ -332,27 +349,33 @@ def plan_shards(
     hashes = [_path_hash(e.path) for e in ordered]  # ~1 s per million entries
     n = len(ordered)
     total_cost = sum(costs)
+    if max_images_per_task is not None:
+        max_files = max_images_per_task
+    else:  # no image read: no file bound
+        max_files = DEFAULT_MAX_IMAGES_PER_TASK if reads_pixels else n
     target = _target_cost(
         n,
         total_cost,
         reads_pixels=reads_pixels,
-        max_images_per_task=max_images_per_task,
+        max_images_per_task=max_files,
         workers=workers,
         previous_target=previous_target,
         max_shards=max_shards,
     )
     limits = _Limits(
-        max_images_per_task=max_images_per_task,
+        max_images_per_task=max_files,
         max_shards=max_shards,
-        wanted=min(n, workers, _jobs_worth(total_cost, reads_pixels)),
+        wanted=min(n, workers, _jobs_worth(total_cost, reads_pixels, in_parallel=True)),
         total_cost=total_cost,
     )
-    files_target = _files_target(n, max_images_per_task, max_shards)
+    # Without a loader or a bound every file costs 1: the cost rule places the boundaries.
+    unbounded = max_images_per_task is None and not reads_pixels
+    files_target = float(target) if unbounded else _files_target(n, max_files, max_shards)
     ends, target, files_cap = _fit(costs, hashes, target, files_target, limits)
-    if files_cap > max_images_per_task:
+    if not unbounded and files_cap > max_files:
         log.info(
             "max_images_per_task raised from %d to %d to keep at most %d shards",
-            max_images_per_task,
+            max_files,
             files_cap,
             max_shards,
         )

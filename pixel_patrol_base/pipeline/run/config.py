@@ -59,7 +59,7 @@ class RunConfig:
     """``None``: every extension (the config's ``"all"``)."""
     max_workers: int | None
     mb_per_task: float
-    max_images_per_task: int
+    max_images_per_task: int | None
     slice_size: Mapping[str, int]
     rows_per_part: int
     parquet_row_group_size: int
@@ -99,7 +99,9 @@ class RunConfig:
             file_extensions=None if extensions == "all" else tuple(extensions),
             max_workers=None if value["max_workers"] is None else int(value["max_workers"]),
             mb_per_task=float(value["mb_per_task"]),
-            max_images_per_task=int(value["max_images_per_task"]),
+            max_images_per_task=None
+            if value["max_images_per_task"] is None
+            else int(value["max_images_per_task"]),
             slice_size={str(k): int(v) for k, v in dict(value["slice_size"]).items()},
             rows_per_part=int(value["rows_per_part"]),
             parquet_row_group_size=int(value["parquet_row_group_size"]),
