@@ -103,11 +103,13 @@ class _BarAwareHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _setup_logging(verbose: bool) -> _BarAwareHandler:
+    level = logging.INFO if verbose else logging.WARNING
     handler = _BarAwareHandler(sys.stderr)
     handler.setFormatter(_Formatter())
+    handler.setLevel(level)  # also when a library logger was set to INFO (a job, the viewer)
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.setLevel(level)
     logging.captureWarnings(True)
     return handler
 

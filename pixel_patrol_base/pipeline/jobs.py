@@ -27,6 +27,7 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
     handler = logging.FileHandler(log_path, mode="w", encoding="utf-8", errors="backslashreplace")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("pixel_patrol_base")
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     try:
@@ -39,6 +40,7 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
         raise
     finally:
         root.removeHandler(handler)
+        root.setLevel(level)
         handler.close()
 
 

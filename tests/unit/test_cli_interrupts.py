@@ -74,3 +74,26 @@ def test_main_gives_the_root_logger_back_as_it_found_it(
     capsys.readouterr()
     assert root.handlers == handlers
     assert root.level == level
+
+
+def test_without_verbose_info_stays_off_stderr_whatever_a_library_logger_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The viewer and the in-process jobs set the library's logger to INFO for their log
+    # files; the CLI's stderr still shows warnings only, unless -v.
+    import logging
+
+    library, root = logging.getLogger("pixel_patrol_base"), logging.getLogger()
+    level, handlers, root_level = library.level, root.handlers[:], root.level
+    library.setLevel(logging.INFO)
+    try:
+        handler = cli_main._setup_logging(verbose=False)
+        logging.getLogger("pixel_patrol_base.api").info("processed something")
+        logging.getLogger("pixel_patrol_base.api").warning("a warning")
+        handler.flush()
+    finally:
+        library.setLevel(level)
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["pixel-patrol: warning: a warning"]
