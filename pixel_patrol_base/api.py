@@ -178,7 +178,6 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
     """
     from dataclasses import replace
 
-    from pixel_patrol_base.pipeline.merge.combine import remove_stale_temp_files
     from pixel_patrol_base.pipeline.plan.planner import make_plan
     from pixel_patrol_base.pipeline.run.config import config_fingerprint
     from pixel_patrol_base.pipeline.run.records import RunSummary
@@ -204,6 +203,10 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
         return None
     if not intact(config.output, last.report_digest):  # corrupt: rebuilt from the chunks
         return None
+    # Imported here: the merge's modules bring pandera and pandas (a second of CPU), which
+    # a first run, or a changed one, would load for nothing.
+    from pixel_patrol_base.pipeline.merge.combine import remove_stale_temp_files
+
     remove_stale_temp_files(config.output)
     return replace(last, shards_processed=0, shards_reused=len(plan.shard_ids))
 
