@@ -264,7 +264,7 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             whose extensions match no file warns in ``last_run["warnings"]``.
         max_workers: Parallel jobs on this machine (default: all CPUs).
         mb_per_task: Budget in MiB of one task; larger images go block by block.
-        max_images_per_task: Most files per shard (per job); ``None``: 10,000 with a
+        max_images_per_task: Most files per shard (per job); ``None``: 40,000 with a
             loader, and no bound without one (shards of file information only are sized by
             their number of files, 50,000 or more).
         slice_size: Leaf block size per dimension, e.g. ``{"Z": 1, "Y": 512}``; -1 is the

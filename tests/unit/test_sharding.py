@@ -123,7 +123,7 @@ def test_a_set_max_images_per_task_bounds_file_information_shards_too() -> None:
 )
 def test_image_runs_are_a_few_jobs_per_worker(n: int, size: int, least: int, most: int) -> None:
     entries = [_entry(i, size) for i in range(n)]
-    plan = _plan(entries, max_images_per_task=None)  # the default: 10,000
+    plan = _plan(entries, max_images_per_task=None)  # the default: 40,000
     assert least <= len(plan.shards) <= most
 
 

@@ -12,7 +12,7 @@ Algorithm
        K = clamp(max(ceil(N / max_images_per_task),
                      min(N, 4 * workers, total_cost / min_shard_cost)), 1, max_shards)
 
-   where ``min_shard_cost`` (4 GiB of pixels, or 50,000 files without a loader) keeps a
+   where ``min_shard_cost`` (16 GiB of work, or 50,000 files without a loader) keeps a
    job's fixed cost (an interpreter and its imports, about 1.3 CPU s with bioio, plus
    about 1 CPU s of Snakemake's own scheduling per job) small against its work: spreading
    24 small files over 8 jobs for parallelism only costs time. So a run gets at most
@@ -74,10 +74,11 @@ from pixel_patrol_base.settings.declarations import DEFAULT_MAX_IMAGES_PER_TASK
 log = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
-MIN_SHARD_COST_PIXELS = 4096 * MIB
-"""Smallest shard worth a job beyond one per worker when pixels are read (tens of seconds
-of work against a job's fixed cost of 2-3 CPU s). With 1 GiB, 10,000 images of 32 KB went
-to 15 jobs on 2 workers, and the jobs' fixed cost was a fifth of the run's CPU time."""
+MIN_SHARD_COST_PIXELS = 16 * 1024 * MIB
+"""Smallest shard worth a job beyond one per worker when pixels are read: about 16,000
+small images (50 s of work at 3 ms each) or 16 GB of pixels, against a job's fixed cost
+of about 2 CPU s (1 in the job, 1 in Snakemake). With 1 GiB, 10,000 images of 32 KB went
+to 15 jobs on 2 workers, and their fixed cost was a fifth of the run's CPU time."""
 MIN_PARALLEL_COST_PIXELS = 1024 * MIB
 """Smallest shard worth a worker of its own when pixels are read (several seconds of
 work): 1,000 files of 2 MB still use both workers of a 2-core machine."""
