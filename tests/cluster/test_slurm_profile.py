@@ -188,7 +188,8 @@ def test_plain_snakemake_cancelled_job_then_rerun_does_only_the_missing_shards(
 
 def test_a_20k_file_run_is_submitted_as_few_jobs(slurm: LocalSlurm, tmp_path: Path) -> None:
     # File information only (-l none): 20,000 rows are a second of work, so the planner
-    # makes one shard of them, not forty; with the merge, SLURM sees two or three jobs.
+    # makes a few shards of them (content-defined cuts: 4 for these names), not forty as
+    # it did; grouped, and with the merge, SLURM sees two or three jobs.
     data = tmp_path / "many"
     for i in range(20_000):
         folder = data / f"plate{i // 1000:02d}"
@@ -205,5 +206,5 @@ def test_a_20k_file_run_is_submitted_as_few_jobs(slurm: LocalSlurm, tmp_path: Pa
     jobs = submitted_jobs(workdir_of(out))
     assert 1 <= len(jobs) <= 3, jobs
     assert all(job_states().get(job) == "COMPLETED" for job in jobs)
-    assert len(shard_ids(workdir_of(out))) <= 2
+    assert len(shard_ids(workdir_of(out))) <= 4
     assert api.load(out)[0].filter(pl.col("obs_level") == 0).height == 20_000
