@@ -33,6 +33,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class Measured:
     rss_mb: float
     shards: int | None = None
     merge_rss_mb: float | None = None
+    shard_cpu_s: float = 0.0
+    """CPU seconds of the shard jobs (Snakemake's benchmark files), all together."""
+    merge_cpu_s: float = 0.0
 
 
 def _ready(folder: Path) -> bool:
@@ -110,12 +114,12 @@ def _workdir(output: Path) -> Path:
     return workdir_for(output.resolve())
 
 
-def _merge_rss_mb(workdir: Path) -> float | None:
-    table = workdir / "benchmarks" / "merge.tsv"
+def _benchmark(table: Path) -> dict[str, str]:
+    """The last row of one of Snakemake's benchmark files (empty when there is none)."""
     if not table.is_file():
-        return None
+        return {}
     rows = list(csv.DictReader(table.read_text("utf-8").splitlines(), delimiter="\t"))
-    return float(rows[-1]["max_rss"]) if rows else None
+    return rows[-1] if rows else {}
 
 
 def _summary(workdir: Path) -> dict[str, object]:
@@ -129,10 +133,26 @@ def run_ours(data: Path, output: Path, loader: list[str], workers: int) -> Measu
     """``pixel-patrol process`` as a user runs it; the summary and merge RSS from its workdir."""
     command = [sys.executable, "-m", "pixel_patrol_base.cli", "process", str(data)]
     command += ["-o", str(output), *loader, "--max-workers", str(workers)]
+    started = time.time()
     wall, cpu, rss = run_command("pixel-patrol", command)
     workdir = _workdir(output)
     summary = _summary(workdir)
-    return Measured(wall, cpu, rss, int(summary["shards"]), _merge_rss_mb(workdir))  # type: ignore[call-overload]
+    shard_cpu = sum(  # the shards of this run: those reused keep their old benchmark file
+        float(_benchmark(table).get("cpu_time", 0.0))
+        for table in (workdir / "benchmarks" / "shards").glob("*.tsv")
+        if table.stat().st_mtime >= started
+    )
+    table = workdir / "benchmarks" / "merge.tsv"
+    merge = _benchmark(table) if table.is_file() and table.stat().st_mtime >= started else {}
+    return Measured(
+        wall,
+        cpu,
+        rss,
+        int(summary["shards"]),  # type: ignore[call-overload]
+        float(merge["max_rss"]) if merge else None,
+        shard_cpu,
+        float(merge.get("cpu_time", 0.0)),
+    )
 
 
 def run_previous(
@@ -149,7 +169,7 @@ def run_previous(
 def _rows(output: Path) -> int:
     import polars as pl
 
-    return (
+    return int(
         pl.scan_parquet(output).filter(pl.col("obs_level") == 0).select(pl.len()).collect().item()
     )
 
@@ -158,9 +178,14 @@ def _line(name: str, ours: Measured, previous: Measured | None) -> str:
     text = (
         f"{name:<14} ours {ours.wall_s:7.1f} s wall {ours.cpu_s:7.1f} CPU s {ours.rss_mb:6.0f} MB"
     )
-    text += f" {ours.shards} shards"
+    text += f" {ours.shards} shard{'' if ours.shards == 1 else 's'}"
     if ours.merge_rss_mb is not None:
         text += f", merge {ours.merge_rss_mb:.0f} MB"
+    rest = ours.cpu_s - ours.shard_cpu_s - ours.merge_cpu_s
+    text += (
+        f" (CPU s: shard jobs {ours.shard_cpu_s:.1f}, merge {ours.merge_cpu_s:.1f}, "
+        f"plan + Snakemake + CLI {rest:.1f})"
+    )
     if previous is not None:
         text += (
             f" | 1.0.1 {previous.wall_s:7.1f} s wall {previous.cpu_s:7.1f} CPU s "

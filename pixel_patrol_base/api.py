@@ -174,11 +174,12 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
     The rules are compared by the digest of their effective content, so an edited rules
     file at the same path is not taken for unchanged. The report must be the one the
     last run wrote (its digest) and pass its own checksums, else it is rebuilt from the
-    chunks; temp files of a merge that was killed are removed.
+    chunks; temp files of a merge that was killed are removed. When the files were listed
+    and have changed, that plan is handed over to the run's plan job.
     """
     from dataclasses import replace
 
-    from pixel_patrol_base.pipeline.plan.planner import make_plan
+    from pixel_patrol_base.pipeline.plan.planner import hand_over, make_plan
     from pixel_patrol_base.pipeline.run.config import config_fingerprint
     from pixel_patrol_base.pipeline.run.records import RunSummary
     from pixel_patrol_base.table.integrity import intact
@@ -200,6 +201,7 @@ def _unchanged_summary(config: RunConfig) -> RunSummary | None:
     if plan.shard_ids != last.shard_ids or not all(
         layout.chunk_file(workdir, sid).exists() for sid in plan.shard_ids
     ):
+        hand_over(plan, workdir)  # listed once per run: the plan job takes this one
         return None
     if not intact(config.output, last.report_digest):  # corrupt: rebuilt from the chunks
         return None
@@ -343,6 +345,7 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             _clear_workdir(workdir)
         config_path = workdir / layout.CONFIG
         write_config(config, config_path)
+        layout.plan_handoff_file(workdir).unlink(missing_ok=True)  # only this run's plan
         summary = _unchanged_summary(run)
         if summary is None:
             summary = run_workflow(

@@ -26,6 +26,7 @@ from pipeline_helpers import TREE_FILES, build_tree, deadline, sorted_table, tin
 
 from pixel_patrol_base import api
 from pixel_patrol_base.errors import ReportValidationError, RunLockedError
+from pixel_patrol_base.pipeline.run import layout
 from pixel_patrol_base.project import workdir_for
 
 pytestmark = pytest.mark.slow
@@ -183,6 +184,10 @@ def test_adding_one_file_reprocesses_at_most_two_shards(large: Large) -> None:
     assert run["shards_reused"] == run["shards"] - run["shards_processed"]
     assert len(set(run["shard_ids"]) - set(before["shard_ids"])) == run["shards_processed"]
     assert run["files"] == before["files"] + 1
+    # The files were listed once: by the change check, whose plan the plan job took over.
+    plan_log = (project.workdir / layout.PLAN_LOG).read_text("utf-8")
+    assert "took over the plan" in plan_log and "discovered" not in plan_log
+    assert not layout.plan_handoff_file(project.workdir).exists()
     df, _ = api.load(project.output_path)
     row = df.filter(pl.col("path") == "d004/f00450-new.txt")
     assert row.height == 1

@@ -46,14 +46,15 @@ def _job(log_path: str | Path, workdir: Path, step: str) -> Iterator[None]:
 
 def plan(config: Mapping[str, Any], log_path: str | Path) -> None:
     """Rule ``plan``: discover and shard, write shard files and ``plan/plan.json``."""
-    from pixel_patrol_base.pipeline.plan.planner import make_plan, write_plan
+    from pixel_patrol_base.pipeline.plan.planner import make_plan, take_over, write_plan
     from pixel_patrol_base.pipeline.run.outputs import refuse_foreign_output
 
     run = RunConfig.from_mapping(config)
     with _job(log_path, run.workdir, "plan"):
         layout.error_file(run.workdir).unlink(missing_ok=True)
         refuse_foreign_output(run.output)  # by-hand runs too: never write over an input
-        write_plan(make_plan(run), run.workdir)
+        if take_over(run.workdir) is None:  # the API's change check listed them just now
+            write_plan(make_plan(run), run.workdir)
 
 
 def shard(config: Mapping[str, Any], shard_path: str, chunk_path: str, log_path: str) -> None:

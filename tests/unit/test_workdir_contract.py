@@ -27,6 +27,7 @@ PATTERNS = [
     layout.LOCK,
     layout.MARKER,
     layout.PLAN,
+    layout.PLAN_HANDOFF,
     layout.SUMMARY,
     layout.SHARD_PATTERN,
     layout.CHUNK_PATTERN,
@@ -123,3 +124,33 @@ def test_an_unreadable_summary_is_not_trusted(processed: api.Project) -> None:
     assert processed.last_run["shards_processed"] == 0
     assert processed.last_run["shards_reused"] == len(shard_ids)
     assert RunSummary.read(summary).shard_ids == shard_ids
+
+
+def test_a_handed_over_plan_is_taken_once_and_only_while_fresh(
+    processed: api.Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixel_patrol_base.pipeline.plan import planner
+
+    workdir = processed.workdir
+    plan = layout.plan_file(workdir)
+    record = PlanRecord.read(plan)
+    handoff = layout.plan_handoff_file(workdir)
+    record.write(handoff)
+    plan.unlink()  # as Snakemake may remove the checkpoint's output before its job
+    assert planner.take_over(workdir) == record
+    assert PlanRecord.read(plan) == record and not handoff.exists()
+    assert planner.take_over(workdir) is None  # taken once
+    # One left by a run that failed before its plan job is not taken later on.
+    record.write(handoff)
+    monkeypatch.setattr(planner, "HANDOFF_MAX_AGE_S", 0)
+    assert planner.take_over(workdir) is None and not handoff.exists()
+    # Nor one whose shard files are gone.
+    monkeypatch.undo()
+    record.write(handoff)
+    shard = layout.shard_file(workdir, record.shards[0].id)
+    content = shard.read_bytes()
+    shard.unlink()
+    try:
+        assert planner.take_over(workdir) is None and not handoff.exists()
+    finally:
+        shard.write_bytes(content)

@@ -5,9 +5,13 @@ Call graph::
     make_plan(config)            discovery.discover -> sharding.plan_shards
     write_plan(plan, workdir)    shards/<id>.json (only new ones), stale files removed,
                                  plan/plan.json written last (atomically)
+    hand_over(plan, workdir)     write_plan + plan/handoff.json (the API, before Snakemake)
+    take_over(workdir)           the plan job: plan/handoff.json -> plan/plan.json
 
 ``make_plan`` has no side effects, so the API can also use it to tell, before starting
-Snakemake, that nothing changed since the last run.
+Snakemake, that nothing changed since the last run. When something did change, that plan
+is handed over to the run's plan job (:func:`hand_over`, :func:`take_over`), so the files
+are listed once per run, not twice (2.5 s for 200,000 files).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from pixel_patrol_base.pipeline.run.config import RunConfig, processing_fingerpr
 from pixel_patrol_base.pipeline.run.records import PlannedShard, PlanRecord, ShardRecord
 
 log = logging.getLogger(__name__)
+
+HANDOFF_MAX_AGE_S = 300
+"""A handed-over plan older than this is not taken (:func:`take_over`): the plan job of
+the run that made it starts seconds after it."""
 
 
 @dataclass(frozen=True)
@@ -167,5 +175,41 @@ def write_plan(plan: Plan, workdir: Path) -> PlanRecord:
         record.n_files,
         len(shards),
         sum(1 for s in shards if s.reused),
+    )
+    return record
+
+
+def hand_over(plan: Plan, workdir: Path) -> None:
+    """Write ``plan`` and leave a copy of its record for this run's plan job.
+
+    The API calls it, under the run lock, with the plan it made to see whether anything
+    changed; the plan job then takes it (:func:`take_over`) instead of listing the files
+    again. The API removes any earlier handoff first, so a plan job only ever takes the
+    plan of its own run.
+    """
+    write_plan(plan, workdir).write(layout.plan_handoff_file(workdir))
+
+
+def take_over(workdir: Path) -> PlanRecord | None:
+    """The plan handed over by the API for this run, now ``plan/plan.json``; ``None`` when
+    there is none (a first run, a by-hand Snakemake run) or it is no longer whole."""
+    handoff = layout.plan_handoff_file(workdir)
+    try:
+        record = PlanRecord.read(handoff)
+    except (OSError, ValueError):
+        handoff.unlink(missing_ok=True)
+        return None
+    # A run that failed before its plan job leaves its handoff behind: a later by-hand
+    # Snakemake run must not take that old plan, so only a fresh one is taken.
+    fresh = time.time_ns() - record.planned_at_ns < HANDOFF_MAX_AGE_S * 1e9
+    if not fresh or not all(layout.shard_file(workdir, s.id).is_file() for s in record.shards):
+        handoff.unlink(missing_ok=True)
+        return None
+    # Snakemake may have removed plan.json, the checkpoint's output, before this job.
+    handoff.replace(layout.plan_file(workdir))
+    log.info(
+        "took over the plan the change check made: %d files in %d shards",
+        record.n_files,
+        len(record.shards),
     )
     return record

@@ -7,6 +7,8 @@ API all go through these names, so the layout of ``<workdir>/`` is defined once:
     .lock                        the run lock (who holds it: pid, host, output)
     config.yaml                  the run's config (written by the API, or by hand)
     plan/plan.json               the current plan (checkpoint output)
+    plan/handoff.json            a plan the API made while checking for changes, which
+                                 this run's plan job takes instead of listing again
     shards/<id>.json             one content-addressed shard: its file entries
     chunks/<id>.parquet          the rows of one shard
     progress/<id>.txt            files done so far by a running shard job
@@ -30,6 +32,7 @@ MARKER = ".pixel-patrol-workdir"
 """Written by the run lock into every workdir it claims; a folder without it (or a lock) is
 not taken for a workdir, so it is never cleared or written into."""
 PLAN = "plan/plan.json"
+PLAN_HANDOFF = "plan/handoff.json"
 SUMMARY = "run/summary.json"
 ERROR = "run/error.json"
 SHARD_PATTERN = "shards/{shard}.json"
@@ -49,6 +52,11 @@ SHARD_FOLDERS = {"shards": ".json", "chunks": ".parquet", "progress": ".txt"}
 def plan_file(workdir: Path) -> Path:
     """The checkpoint output listing the current shards."""
     return workdir / PLAN
+
+
+def plan_handoff_file(workdir: Path) -> Path:
+    """A plan the API made in this run's change check, for the plan job to take over."""
+    return workdir / PLAN_HANDOFF
 
 
 def shard_file(workdir: Path, shard_id: str) -> Path:
