@@ -3,8 +3,10 @@
     python bench/bench_images.py [--files 1000] [--loader bioio] [--dest DIR] [--skip-large]
                                  [--repeat N] [--previous-tool EXE]
 
-Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs, some
-5-plane Z stacks, some 8-bit PNG and JPEG; about 2 GB) and measures, in one run:
+Generates about ``--files`` image files (default 1,000: 1024×1024 uint16 TIFFs, 5-plane
+OME-TIFF Z stacks, 8-bit PNG and JPEG, and the kinds of issue 14's second dataset:
+float32 TIFFs with 10 % NaN, 3-channel OME-TIFFs, 10-plane ImageJ stacks and RGB JPEGs;
+about 2.5 GB) and measures, in one run:
 
 (a) the floor: plain numpy over the same files, in as many processes as the pipeline
     uses: read each file (tifffile / imageio), then min, max, mean, std and a 256-bin
@@ -42,6 +44,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from bench_processors import SIDE, make_images  # this folder: same synthetic planes
@@ -69,26 +72,55 @@ def generate(dest: Path, n_files: int) -> int:
     import imageio.v3 as iio
     import tifffile
 
-    marker = dest / f".complete-{n_files}"
+    marker = dest / f".complete-{n_files}-v2"  # v2: the kinds of issue 14's second dataset
     if not marker.exists():
         shutil.rmtree(dest, ignore_errors=True)
         planes = make_images(16, seed=0)
-        n_stacks, n_png, n_jpeg = n_files // 50, n_files // 25, n_files // 25
+        # (kind, share): the rest are plain 1024x1024 uint16 TIFFs
+        kinds = [("stack", 50), ("png", 25), ("jpeg", 25), ("nan", 25), ("ome_c3", 50),
+                 ("imagej_z10", 50), ("rgb_jpeg", 25)]  # fmt: skip
+        starts, start = {}, 0
+        for kind, share in kinds:
+            starts[kind] = (start, start + n_files // share)
+            start += n_files // share
         for i in range(n_files):
             folder = dest / f"plate_{i % 4}"
             folder.mkdir(parents=True, exist_ok=True)
-            plane = planes[i % len(planes)]
-            if i < n_stacks:
-                stack = np.stack([planes[(i + k) % len(planes)] for k in range(5)])
-                tifffile.imwrite(folder / f"stack_{i:04d}.ome.tif", stack, metadata={"axes": "ZYX"})
-            elif i < n_stacks + n_png:
-                iio.imwrite(folder / f"image_{i:04d}.png", (plane >> 8).astype(np.uint8))
-            elif i < n_stacks + n_png + n_jpeg:
-                iio.imwrite(folder / f"image_{i:04d}.jpg", (plane >> 8).astype(np.uint8))
-            else:
-                tifffile.imwrite(folder / f"image_{i:04d}.tif", plane)
+            kind = next((k for k, (a, b) in starts.items() if a <= i < b), "tif")
+            _write_one(folder, i, kind, planes, tifffile, iio)
         marker.touch()
     return sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+
+
+def _write_one(
+    folder: Path, i: int, kind: str, planes: list[np.ndarray], tifffile: Any, iio: Any
+) -> None:
+    """One file of the dataset: ``kind`` says which (see :func:`generate`)."""
+    plane = planes[i % len(planes)]
+
+    def stack(depth: int) -> np.ndarray:
+        return np.stack([planes[(i + k) % len(planes)] for k in range(depth)])
+
+    if kind == "stack":
+        tifffile.imwrite(folder / f"stack_{i:04d}.ome.tif", stack(5), metadata={"axes": "ZYX"})
+    elif kind == "png":
+        iio.imwrite(folder / f"image_{i:04d}.png", (plane >> 8).astype(np.uint8))
+    elif kind == "jpeg":
+        iio.imwrite(folder / f"image_{i:04d}.jpg", (plane >> 8).astype(np.uint8))
+    elif kind == "nan":  # float32 with a tenth of its pixels NaN
+        image = plane.astype(np.float32)
+        image.ravel()[(i * 7919 + np.arange(0, image.size, 10)) % image.size] = np.nan
+        tifffile.imwrite(folder / f"float_{i:04d}.tif", image)
+    elif kind == "ome_c3":  # 3-channel OME-TIFF
+        tifffile.imwrite(folder / f"channels_{i:04d}.ome.tif", stack(3), metadata={"axes": "CYX"})
+    elif kind == "imagej_z10":  # 10-plane ImageJ hyperstack
+        tifffile.imwrite(folder / f"imagej_{i:04d}.tif", stack(10), imagej=True,
+                         metadata={"axes": "ZYX"})  # fmt: skip
+    elif kind == "rgb_jpeg":
+        rgb = np.stack([(p >> 8).astype(np.uint8) for p in stack(3)], axis=-1)
+        iio.imwrite(folder / f"rgb_{i:04d}.jpg", rgb)
+    else:
+        tifffile.imwrite(folder / f"image_{i:04d}.tif", plane)
 
 
 def _floor_one(path: str) -> float:
@@ -103,6 +135,8 @@ def _floor_one(path: str) -> float:
         import imageio.v3 as iio
 
         image = iio.imread(path)
+    if image.dtype.kind == "f":  # the NaN images: statistics of the finite pixels
+        image = image[np.isfinite(image)]
     low, high = image.min(), image.max()
     image.mean()
     image.std()
