@@ -1,6 +1,6 @@
 """The merge's memory stays under its documented bound (issue 14): measured on a real run.
 
-100,000 one-byte files without a loader are processed by the real pipeline; Snakemake's
+100,000 tiny files without a loader are processed by the real pipeline; Snakemake's
 benchmark file of the merge job gives its peak RSS, which must stay under
 ``memory_bound_mb(rows)`` (docs/hpc.md). ``bench/bench_scale.py`` measures the same at a
 million rows.
@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import deadline
+from pipeline_helpers import deadline, tiny_files
 
 from pixel_patrol_base import api
 from pixel_patrol_base.pipeline.merge import memory_bound_mb
@@ -25,11 +25,7 @@ ROWS = 100_000
 
 def test_a_merge_of_100k_rows_stays_under_its_memory_bound(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    for i in range(ROWS):
-        folder = data / f"p{i // 10_000:02d}" / f"d{(i // 100) % 100:02d}"
-        if i % 100 == 0:
-            folder.mkdir(parents=True)
-        (folder / f"f{i:06d}.tif").write_bytes(b"x")
+    tiny_files(data, ROWS)
     project = api.create_project("memory", data, output_path=tmp_path / "memory.parquet")
     with deadline(300):
         api.process_files(project, max_workers=2)

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cluster_helpers import local_table, sorted_rows, write_images
-from pipeline_helpers import deadline
+from pipeline_helpers import deadline, tiny_files
 from slurm_harness import (
     OTHER_PARTITION,
     LocalSlurm,
@@ -191,11 +191,7 @@ def test_a_20k_file_run_is_submitted_as_few_jobs(slurm: LocalSlurm, tmp_path: Pa
     # makes a few shards of them (content-defined cuts: 4 for these names), not forty as
     # it did; grouped, and with the merge, SLURM sees two or three jobs.
     data = tmp_path / "many"
-    for i in range(20_000):
-        folder = data / f"plate{i // 1000:02d}"
-        if i % 1000 == 0:
-            folder.mkdir(parents=True)
-        (folder / f"f{i:05d}.tif").write_bytes(b"x")
+    tiny_files(data, 20_000, per_folder=1000)
     out = tmp_path / "many.parquet"
     command = [PIXEL_PATROL, "process", str(data), "-o", str(out), "-l", "none"]
     proc = subprocess.Popen(

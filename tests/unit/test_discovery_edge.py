@@ -78,7 +78,7 @@ def test_a_name_that_is_not_utf8_is_an_entry_that_keeps_its_raw_bytes(raw_names:
     assert raw == b"caf\xe9/inner\xfe\xfd.tif"
     with open(os.path.join(os.fsencode(raw_names), raw), "rb") as handle:
         assert handle.read() == b"two"
-    with raw_path(raw_names, inner.path, inner.path_bytes_b64).open("rb") as handle:
+    with Path(raw_path(raw_names, inner.path, inner.path_bytes_b64)).open("rb") as handle:
         assert handle.read() == b"two"
     assert found.skipped == {}
     # Every stored string is valid UTF-8, so the shard record can be written as JSON.

@@ -60,14 +60,16 @@ def encode_name(rel: str) -> tuple[str, str | None]:
     return printable(rel), base64.b64encode(raw).decode("ascii")
 
 
-def raw_path(base_dir: Path, rel: str, raw_b64: str | None) -> Path:
+def raw_path(base_dir: Path | str, rel: str, raw_b64: str | None) -> str:
     """The path to open for a stored entry: ``base_dir / rel``, or the raw bytes joined.
+
+    A ``str``, not a ``Path``: a shard job calls it once per file, 100,000 times a shard
+    without a loader, and building a ``Path`` each time cost a second of such a job.
 
     Args:
         base_dir: The project's base folder.
         rel: The stored relative path.
         raw_b64: The base64 raw bytes of a bad name (``None``: ``rel`` is the name).
     """
-    if raw_b64 is None:
-        return base_dir / rel
-    return base_dir / os.fsdecode(base64.b64decode(raw_b64))
+    name = rel if raw_b64 is None else os.fsdecode(base64.b64decode(raw_b64))
+    return os.path.join(base_dir, name)  # noqa: PTH118 (see above)

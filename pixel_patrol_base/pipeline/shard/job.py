@@ -74,7 +74,7 @@ def file_row(entry: FileEntry) -> dict[str, Any]:
     }
 
 
-def _gone(path: Path | str) -> str | None:
+def _gone(path: str) -> str | None:
     """Why a planned file can no longer be read, or ``None`` when it is still there."""
     try:
         os.stat(path)  # noqa: PTH116 (a str: no Path built per file)
@@ -123,14 +123,10 @@ def run_shard(shard_path: Path, chunk_path: Path, config: RunConfig, progress_pa
     rows_per_part = config.rows_per_part
     n_images = n_failed = 0
     buffer: list[dict[str, Any]] = []
-    base = os.fspath(base_dir)
     with ChunkWriter(chunk_path, rows_per_part=rows_per_part) as writer:
         for done, entry in enumerate(entries, start=1):
             row = file_row(entry)
-            if entry.path_bytes_b64 is None:  # a str, not a Path: no parsing per file
-                path: Path | str = os.path.join(base, entry.path)  # noqa: PTH118
-            else:
-                path = raw_path(base_dir, entry.path, entry.path_bytes_b64)
+            path = raw_path(base_dir, entry.path, entry.path_bytes_b64)
             row["load_error"] = row["load_error"] or _gone(path)
             if image_rows is None or row["load_error"] is not None:
                 n_failed += row["load_error"] is not None
