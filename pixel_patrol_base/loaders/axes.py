@@ -276,3 +276,17 @@ def harmonise_pixel_sizes(
         elif unit is not None and target is not None:
             out[axis] = value * _METRES[unit] / _METRES[target]
     return out, target
+
+
+def in_micrometres(
+    sizes: Mapping[str, float], unit: str | None
+) -> tuple[dict[str, float], str | None]:
+    """Pixel sizes in ``unit`` converted to µm, where the unit is a length; else as given.
+
+    Readers whose library states sizes in metres (LIF, CZI) report them in µm, as bioio's
+    plugins do, so that one dataset's rows share a unit.
+    """
+    if unit is None or unit not in _METRES or unit == "µm":
+        return dict(sizes), unit
+    factor = _METRES[unit] / _METRES["µm"]
+    return {axis: value * factor for axis, value in sizes.items()}, "µm"

@@ -19,7 +19,9 @@ from pixel_patrol_base.errors import ImageLoadError
 from pixel_patrol_base.loaders.manifest import EXTRA_COLUMNS
 from pixel_patrol_base.plugins.contracts import ImageInfo
 
-EXTRA_NAMES = frozenset(c.name for c in EXTRA_COLUMNS)
+EXTRA_NAMES = frozenset(c.name for c in EXTRA_COLUMNS) | {"load_warnings"}
+"""Columns ``ImageInfo.extra`` may hold: the loader columns, and the core column
+``load_warnings`` (what a reader says about a file it read all the same)."""
 
 _MAX_MESSAGE = 300
 _DEFAULT_CHANNEL = re.compile(r"Channel:\d+(:\d+)*")

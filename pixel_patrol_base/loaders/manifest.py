@@ -31,7 +31,9 @@ EXTRA_COLUMNS: tuple[Column, ...] = (
            "'none' when uncompressed.", producer="loader", levels=Levels.IMAGE),
     Column("format_reader", "string",
            "Library or bioio plugin that decoded the file (e.g. 'bioio-ome-tiff', 'tifffile', "
-           "'zarr').", producer="loader", levels=Levels.IMAGE),
+           "'zarr'; with the bioio loader, 'liffile', 'aicspylibczi' or 'zarr' where the "
+           "format's own library read what bioio's plugin could not, see load_warnings).",
+           producer="loader", levels=Levels.IMAGE),
     Column("declared_bit_depth", "int32",
            "Bits per sample the file declares as significant (OME Pixels@SignificantBits; "
            "ND2 bitsPerComponentSignificant; CZI Information/Image/ComponentBitCount), "

@@ -119,8 +119,11 @@ def _file_columns() -> list[Column]:
             "load_warnings",
             "list<string>",
             "Warnings about the file or image that did not stop it from being listed and "
-            "read, one line each (e.g. a file name that is not valid UTF-8); null when "
-            "there is none.",
+            "read, one line each; null when there is none. E.g. a file name that is not "
+            "valid UTF-8; what bioio's plugin answered, or how its view departed from "
+            "the file, when the format's own library read it instead (format_reader); an "
+            "axis reported under another letter (a wavelength sweep as C, mosaic tiles as "
+            "T, an XZ scan's Z as Y); a scene split into images.",
             levels=Levels.IMAGE,
         ),
     ]

@@ -55,15 +55,17 @@ class BioioLoader:
     def read_header(self, path: Path) -> list[ImageInfo]:
         """One :class:`ImageInfo` per scene, without loading pixels.
 
-        A Zarr store that no bioio plugin reads goes to the zarr reader
-        (:mod:`.fallback`); its rows have ``format_reader`` ``zarr``.
+        A Zarr store, LIF or CZI file that bioio's plugin cannot read, or misreads, goes
+        to the format's own library (:mod:`.fallback`); its rows name it in
+        ``format_reader``.
 
         Raises:
             MissingFormatPluginError: when the format's bioio plugin is not installed.
             ImageLoadError: when the file cannot be opened.
         """
-        if fallback.is_zarr_store(path):
-            return fallback.zarr_header(path, lambda: _bioimage_header(path))
+        chain = fallback.chain_for(path)
+        if chain is not None:
+            return fallback.header(path, chain, lambda: _bioimage_header(path))
         direct = open_without_bioio(path)
         if direct is not None:
             return _direct_header(path, direct)
@@ -75,8 +77,9 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened or no longer matches ``info``.
         """
-        if fallback.read_by_fallback(info):
-            return fallback.zarr_reader().open_array(path, info)
+        library = fallback.reader_for(info)
+        if library is not None:
+            return library.open_array(path, info)
         return open_level(path, info, 0)
 
     def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
@@ -85,8 +88,9 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be read or no longer matches ``info``.
         """
-        if fallback.read_by_fallback(info):
-            return fallback.zarr_reader().read_array(path, info)
+        library = fallback.reader_for(info)
+        if library is not None:
+            return library.read_array(path, info)
         return read_scene(path, info)
 
     def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> Any:
@@ -97,8 +101,9 @@ class BioioLoader:
         Raises:
             ImageLoadError: when the file cannot be opened.
         """
-        if fallback.read_by_fallback(info):
-            return fallback.zarr_reader().open_thumbnail_array(path, info, min_side)
+        library = fallback.reader_for(info)
+        if library is not None:
+            return library.open_thumbnail_array(path, info, min_side)
         handle = BioioHandle(path, info.child_id, 0)
         try:
             plan = handle.checked_plan(info)

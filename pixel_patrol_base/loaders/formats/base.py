@@ -1,0 +1,128 @@
+"""What the format-library readers share: headers with axis plans, and lazy pixels.
+
+A reader lists a file's images as :class:`LibraryImage` (header and axis plan) and gives
+a :class:`~pixel_patrol_base.loaders.lazy.BlockSource` over one of them; this module
+turns that into the loader methods (:meth:`LibraryReader.read_header`, ``open_array``,
+``read_array``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pixel_patrol_base.errors import ImageLoadError
+from pixel_patrol_base.loaders.axes import AxisPlan
+from pixel_patrol_base.loaders.common import check_unchanged, load_error
+from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
+from pixel_patrol_base.plugins.contracts import ImageInfo
+
+
+@dataclass(frozen=True)
+class LibraryImage:
+    """One image of a file as a format library stores it.
+
+    Attributes:
+        info: Its header (``format_reader`` is the library's name).
+        plan: How the library's axes become the canonical ones.
+        index: The image's position in the file, as the library counts.
+        detail: What else the reader needs to read the image again (reader's own).
+    """
+
+    info: ImageInfo
+    plan: AxisPlan
+    index: int
+    detail: Any = None
+
+
+def renamed_axes(plan: AxisPlan, names: dict[str, str]) -> list[str]:
+    """One line per source axis the plan presents under another letter, or folds.
+
+    Args:
+        plan: The axis plan.
+        names: Source letter -> how to name the axis to a user (``'emission
+            wavelength λ'``); letters not in it are named by themselves.
+    """
+    notes = []
+    for letter, group in zip(plan.dim_order, plan.groups, strict=True):
+        for i in group:
+            source = plan.source_axes[i]
+            if source != letter or len(group) > 1:
+                name = names.get(source, f"axis {source}")
+                how = f"folded into {letter}" if len(group) > 1 else f"reported as {letter}"
+                notes.append(f"{name} ({plan.source_shape[i]} planes) is {how}")
+    return notes
+
+
+class LibraryReader(ABC):
+    """A reader over one format library; subclasses list images and read blocks."""
+
+    name: str
+    """The library's name: the rows' ``format_reader``."""
+
+    @abstractmethod
+    def images(self, path: Path) -> list[LibraryImage]:
+        """Every image of ``path``, headers only (exceptions are turned into load errors)."""
+
+    @abstractmethod
+    def source(self, path: Path, image: LibraryImage) -> BlockSource:
+        """A block source over the pixels of ``image``."""
+
+    def read_header(self, path: Path) -> list[ImageInfo]:
+        """One :class:`ImageInfo` per image of ``path``.
+
+        Raises:
+            ImageLoadError: when the library cannot read the file or finds no image.
+        """
+        try:
+            found = self.images(path)
+        except Exception as exc:
+            raise load_error(path, self.name, exc) from exc
+        if not found:
+            raise ImageLoadError(f"cannot read '{path.name}' with {self.name}: it holds no image")
+        return [image.info for image in found]
+
+    def open_array(self, path: Path, info: ImageInfo) -> Any:
+        """Lazy dask array of the image ``info`` (level 0), axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        image = self._locate(path, info)
+        source = self.source(path, image)
+        return as_dask(source, (self.name, *file_token(path), info.child_id))
+
+    def read_array(self, path: Path, info: ImageInfo) -> np.ndarray:
+        """The image ``info`` (level 0) in memory, axes in ``info.dim_order``.
+
+        Raises:
+            ImageLoadError: when the file cannot be read or no longer matches ``info``.
+        """
+        return self.source(path, self._locate(path, info)).read_all()
+
+    def open_thumbnail_array(self, path: Path, info: ImageInfo, min_side: int = 64) -> None:
+        """``None``: these readers read level 0 only (the thumbnail is made from it)."""
+        return None
+
+    def _locate(self, path: Path, info: ImageInfo) -> LibraryImage:
+        try:
+            found = self.images(path)
+        except Exception as exc:
+            raise load_error(path, self.name, exc) from exc
+        for image in found:
+            if image.info.child_id == info.child_id:
+                check_unchanged(path, info, image.plan.dim_order, image.plan.shape)
+                return image
+        raise ImageLoadError(f"no image {info.child_id!r} in '{path.name}'; process it again")
+
+
+def unique_ids(names: list[str], fallback: str) -> list[str]:
+    """Ids for images named ``names``: the names when they are distinct and non-empty,
+    else ``'<fallback>-<index>'``."""
+    if all(names) and len(set(names)) == len(names):
+        return names
+    return [f"{fallback}-{i}" for i in range(len(names))]
