@@ -207,6 +207,34 @@ def plan_axes(axes: str, shape: Sequence[int]) -> AxisPlan:
     )
 
 
+def canonical_letters(axes: str, shape: Sequence[int]) -> str | None:
+    """One canonical letter per source axis, as :func:`plan_axes` places them.
+
+    Letters already canonical stay; unknown ones (``Q``, ``I``, ...) get the letter the
+    axis rules give them, so that every loader names a file's axes the same way. An axis
+    of extent 1 that the plan drops gets a free letter (it holds no data of its own).
+
+    Returns:
+        The letters, or ``None`` when the plan folds axes together or runs out of letters.
+
+    Raises:
+        AxisError: when the axes cannot be planned at all (no Y and X).
+    """
+    plan = plan_axes(axes, shape)
+    letters: list[str | None] = [None] * len(plan.source_axes)
+    for letter, group in zip(plan.dim_order, plan.groups, strict=True):
+        if len(group) > 1:
+            return None
+        letters[group[0]] = letter
+    for i, source in enumerate(plan.source_axes):
+        if letters[i] is None:
+            free = [c for c in (source, *AXES) if c in _DIRECT and c not in letters]
+            if not free:
+                return None
+            letters[i] = free[0]
+    return "".join(c for c in letters if c is not None)
+
+
 def _fold_target(kept: list[int], pos: int, assigned: Mapping[int, str], axes: str) -> int:
     """The T, C or Z axis next to ``kept[pos]`` (across other unplaced axes) to fold into."""
     for direction in (1, -1):

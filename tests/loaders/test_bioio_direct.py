@@ -227,3 +227,33 @@ def test_bioio_axes_outside_tczyxs_are_kept_first() -> None:
     assert samples_as_channels("YXS", samples_declared=False) == "YXC"
     assert samples_as_channels("YXS", samples_declared=True) == "YXS"
     assert samples_as_channels("CYXS", samples_declared=False) == "CYXS"
+
+
+DEPARTURES = {
+    # Two planar RGB pages (tifffile: ISYX here, QSYX in ../shared/testdata/real/tiff/
+    # multipage_rgb.tif). bioio-tifffile names the unknown page axis by the count of axes (C);
+    # PixelPatrol's axis rules, which the tifffile loader follows too, make it Z.
+    "rgb_pages.tif": ("CYXS", "ZYXS"),
+}
+"""File -> (bioio's ``dim_order``, the direct route's): where the direct route departs
+from bioio on purpose, so that every loader names a file's axes alike."""
+
+
+@pytest.mark.parametrize(("name", "dims"), DEPARTURES.items())
+def test_the_direct_route_departs_from_bioio_only_as_listed(
+    name: str, dims: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    path = tmp_path / name
+    tifffile.imwrite(path, RNG.random((2, 3, 10, 10)), photometric="rgb",
+                     planarconfig="separate", metadata=None)  # fmt: skip
+    with tifffile.TiffFile(path) as tif:
+        assert tif.series[0].axes == "ISYX"  # the real file's Q is as unknown as this I
+    (infos, arrays), (want_infos, want_arrays), answered = _read_both(path, monkeypatch)
+    assert answered
+    assert ([want_infos[0].dim_order], [infos[0].dim_order]) == ([dims[0]], [dims[1]])
+    assert dataclasses.replace(infos[0], dim_order=dims[0]) == want_infos[0]
+    np.testing.assert_array_equal(arrays[0], want_arrays[0])
+    [own] = get_loader("tifffile").read_header(path)
+    assert (own.dim_order, own.shape) == (infos[0].dim_order, infos[0].shape)

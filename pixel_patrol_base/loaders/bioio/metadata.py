@@ -15,10 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.loaders.axes import harmonise_pixel_sizes, plan_axes
+from pixel_patrol_base.loaders.axes import (
+    AxisError,
+    canonical_letters,
+    harmonise_pixel_sizes,
+    plan_axes,
+)
 from pixel_patrol_base.loaders.bioio.scene import (
     OME_PLUGIN,
-    STANDARD_AXES,
     ReaderScene,
     is_standard,
 )
@@ -195,22 +199,22 @@ def samples_as_channels(axes: str, samples_declared: bool) -> str:
 
 
 def tiff_axes(axes: str, shape: tuple[int, ...]) -> str:
-    """bioio-tifffile's axes: tifffile's, with unknown letters replaced by guesses.
+    """tifffile's axes of a TIFF series, with unknown letters named by PixelPatrol's axis
+    rules (:func:`~pixel_patrol_base.loaders.axes.canonical_letters`), as the
+    ``tifffile`` loader names them.
 
-    The guess is bioio's default for the number of axes (the last ``len(shape)`` letters
-    of ``TCZYX``); each unknown letter takes the first guessed letter not yet used.
+    This departs from bioio-tifffile, which names unknown axes by the number of axes
+    (the last ``len(shape)`` letters of ``TCZYX``): a 4-D page stack ``QQYX`` is ``CZYX``
+    there, ``TZYX`` here, and two RGB pages ``QYXS`` are ``CYXS`` there and ``ZYXS`` here.
+    The direct route's equivalence tests list these departures. Axes that cannot be named
+    so come back as they are (bioio then reads the file).
     """
     if not any(a in _UNKNOWN_AXES for a in axes):
         return axes
-    guessed = STANDARD_AXES[len(STANDARD_AXES) - len(shape) :]
-    chosen: list[str] = []
-    for letter in axes:
-        if letter not in _UNKNOWN_AXES:
-            chosen.append(letter)
-            continue
-        free = [g for g in guessed if g not in chosen and g not in axes]
-        chosen.append(free[0] if free else letter)
-    return "".join(chosen)
+    try:
+        return canonical_letters(axes, shape) or axes
+    except AxisError:
+        return axes
 
 
 ZYX = tuple[float | None, float | None, float | None]
