@@ -1,10 +1,12 @@
-"""Every real file's images cover every pixel it stores, and the loaders agree on axes.
+"""Every real file's images cover every pixel it stores, the loaders agree on axes, and
+the loader columns are filled where the file states them.
 
 For each file of ``../shared/testdata/real`` the ``bioio`` loader's headers must count
 exactly the pixels that the format's own library says the file stores: tifffile's
 series, zarr's level-0 arrays, nd2's shape, liffile's images, aicspylibczi's subblocks.
 The TIFF and Zarr files must get the same axes and sizes from every loader that reads
-them (``bioio`` and ``tifffile``; ``bioio`` and ``zarr``).
+them (``bioio`` and ``tifffile``; ``bioio`` and ``zarr``). Each header fills the loader
+columns of the catalog that its format states (:data:`STATES`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pixel_patrol_base.loaders.manifest import EXTRA_COLUMNS
 from pixel_patrol_base.plugins import get_loader
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared/testdata/real"
@@ -95,3 +98,33 @@ def test_every_loader_gives_the_same_axes(name: str) -> None:
         for loader in (get_loader("bioio"), own)
     ]
     assert views[0] == views[1]
+
+
+STATES: dict[str, set[str]] = {  # extension -> loader columns its files state
+    ".tif": {"compression"},
+    ".zarr": {"compression"},
+    ".nd2": {"compression", "declared_bit_depth"},
+    ".lif": {"image_name", "compression", "declared_bit_depth"},
+    # CZI: image_name only where the scene is named; compression is not stated per subblock
+    ".czi": {"declared_bit_depth"},
+}
+ALWAYS = {"format_reader", "resolution_levels"}
+
+
+def test_every_loader_column_is_one_the_catalog_lists() -> None:
+    listed = {c.name for c in EXTRA_COLUMNS}
+    assert ALWAYS | set().union(*STATES.values()) | {"image_name"} <= listed
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_the_loader_columns_are_filled_where_the_file_states_them(name: str) -> None:
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/testdata/real)")
+    for info in get_loader("bioio").read_header(path):
+        missing = (ALWAYS | STATES[path.suffix]) - {k for k, v in info.extra.items() if v}
+        assert not missing, (name, info.child_id)
+    if name == "czi/S3_1Pos_2Mosaic_T1_Z1_CH1.czi":  # its scenes are named
+        assert [i.extra.get("image_name") for i in get_loader("bioio").read_header(path)] == [
+            "TR1", "P1", "TR2"
+        ]  # fmt: skip

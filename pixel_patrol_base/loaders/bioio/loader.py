@@ -172,6 +172,8 @@ def _scene_info(path: Path, image: Any, plugin: str, scene: str, child_id: str |
         _, _, facts = _tiff_facts(path, index, ome_image.name)
     elif plugin == TIFF_PLUGIN:  # by PixelPatrol's TIFF rules, as on the direct route
         sizes, units, facts = _tiff_facts(path, index)
+    elif "nd2" in plugin:
+        facts = _nd2_facts(path)
     described = ReaderScene(
         image.dims.order,
         tuple(image.dims.shape),
@@ -200,6 +202,20 @@ def _tiff_facts(
     except Exception as exc:
         logger.debug("'%s': nothing read from its TIFF tags: %s", path.name, exc)
         return (None, None, None), (None, None, None), {}
+
+
+def _nd2_facts(path: Path) -> dict[str, str]:
+    """The loader columns of the ND2 file ``path`` from the nd2 library (which bioio-nd2
+    reads it with): ``compression``, from its ``compressionType`` (``none`` when null)."""
+    try:
+        import nd2
+
+        with nd2.ND2File(path) as f:
+            kind = f.attributes.compressionType if f.attributes is not None else None
+    except Exception as exc:
+        logger.debug("'%s': no compression read with nd2: %s", path.name, exc)
+        return {}
+    return {"compression": str(kind or "none").lower()}
 
 
 LOADER = BioioLoader()

@@ -15,8 +15,10 @@ axis (C first), one image each (ids ``'<scene>:C0-3'``, or ``'C0-3'`` in a file 
 scene), and each row says so.
 
 Pixel sizes come from ``Scaling/Items/Distance`` (metres, reported in µm), channel
-names from the channels' ``Name``, the declared bit depth from
-``Information/Image/ComponentBitCount``.
+names from the channels' ``Name``, ``image_name`` from the scene's ``Name``, the declared
+bit depth from ``Information/Image/ComponentBitCount``. ``compression`` stays null: the
+metadata states only the acquisition's (``OriginalCompressionMethod``), not how each
+subblock is stored.
 """
 
 from __future__ import annotations
@@ -105,25 +107,27 @@ class CziReader(LibraryReader):
             planes[sub.get(_SCENE)].add(tuple(int(sub.get(a, 0)) for a in stepped))
         scenes = _scenes(czi.get_dims_shape())
         names = [s.get("Name") or "" for s in czi.meta.iter("Scene")]
-        ids = unique_ids(names if len(names) == len(scenes) else [""] * len(scenes), path.stem)
-        found: list[tuple[str, _Grid, list[str]]] = []
-        for scene_id, ranges in zip(ids, scenes, strict=True):
+        if len(names) != len(scenes):
+            names = [""] * len(scenes)
+        ids = unique_ids(names, path.stem)
+        found: list[tuple[str, str, _Grid, list[str]]] = []
+        for name, scene_id, ranges in zip(names, ids, scenes, strict=True):
             at = ranges[_SCENE][0] if _SCENE in dims else None
             frame = {"Y": _extent(ranges, "Y"), "X": _extent(ranges, "X"), _SAMPLES: samples}
             axis, grids = _grids(planes.get(at, set()), stepped, path)
             for coords in grids:
                 grid = _Grid(dims, at, coords, frame)
                 if axis is None:
-                    found.append((scene_id, grid, []))
+                    found.append((name, scene_id, grid, []))
                 else:
                     part = f"{axis}{_span(coords[axis], '-')}"
                     note = _split_note(axis, grids, coords)
                     child = part if len(scenes) == 1 else f"{scene_id}:{part}"
-                    found.append((child, grid, [note]))
+                    found.append((name, child, grid, [note]))
         several = len(found) > 1
         return [
-            _image(czi.meta, grid, dtype, child_id if several else None, i, notes)
-            for i, (child_id, grid, notes) in enumerate(found)
+            _image(czi.meta, grid, dtype, child_id if several else None, i, notes, name)
+            for i, (name, child_id, grid, notes) in enumerate(found)
         ]
 
     def source(self, path: Path, image: LibraryImage) -> BlockSource:
@@ -225,8 +229,14 @@ def _letters(dims: str) -> str:
     return "".join({_SCENE: "N", _SAMPLES: "S"}.get(d, d) for d in dims)
 
 
-def _image(
-    meta: Any, grid: _Grid, dtype: str, child_id: str | None, index: int, notes: list[str]
+def _image(  # noqa: PLR0917 - the parts of one header, all needed
+    meta: Any,
+    grid: _Grid,
+    dtype: str,
+    child_id: str | None,
+    index: int,
+    notes: list[str],
+    name: str,
 ) -> LibraryImage:
     plan = plan_axes(_letters(grid.dims), grid.shape)
     warnings = [*notes, *renamed_axes(plan, dict(_NAMES))]
@@ -239,6 +249,8 @@ def _image(
     sizes = _distances(meta, plan.dim_order)
     pixel_sizes, unit = in_micrometres(*harmonise_pixel_sizes(sizes))
     extra: dict[str, Any] = {"format_reader": READER, "resolution_levels": 1}
+    if name:
+        extra["image_name"] = name
     bits = _text(meta, ".//Information/Image/ComponentBitCount")
     if bits is not None and bits.isdigit() and int(bits) > 0:
         extra["declared_bit_depth"] = int(bits)

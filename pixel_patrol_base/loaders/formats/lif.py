@@ -7,7 +7,8 @@ axis rules (:mod:`pixel_patrol_base.loaders.axes`: a wavelength prefers C, a til
 T), and the row says where they went. An XZ or XT scan stores no Y axis: the frame's
 other axis is reported as Y, and the row says so. Pixel sizes come from the XML's
 ``DimensionDescription`` (``Length / (NumberOfElements - 1)`` in its ``Unit``), the
-declared bit depth from the channels' ``Resolution``.
+declared bit depth from the channels' ``Resolution``; ``image_name`` is the series name,
+``compression`` ``none`` (LIF stores raw pixels).
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ def _image(im: Any, child_id: str | None, index: int) -> LibraryImage:
     warnings += renamed_axes(plan, names)
     sizes = {a: s for a, s in _pixel_sizes(im, as_y).items() if a in plan.dim_order}
     pixel_sizes, unit = in_micrometres(*harmonise_pixel_sizes(sizes))
+    # LIF memory blocks hold raw pixels: the format has no compression
     extra: dict[str, Any] = {"format_reader": READER, "resolution_levels": 1,
-                             "image_name": str(im.name)}  # fmt: skip
+                             "image_name": str(im.name), "compression": "none"}  # fmt: skip
     bits = _declared_bits(im)
     if bits is not None:
         extra["declared_bit_depth"] = bits
