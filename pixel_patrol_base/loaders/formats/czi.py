@@ -24,6 +24,7 @@ subblock is stored.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -321,6 +322,11 @@ class _CziHandle:
         self.file.close()
 
 
+_READS = threading.Lock()
+"""One read at a time per process: aicspylibczi reads through one file position per open file,
+and the threads of a Dask worker share the open file of a source."""
+
+
 class _CziSource(BlockSource):
     """Reads a box one subblock at a time, each named by all its indices (a CZI read
     with an index left out fills planes the file does not hold)."""
@@ -335,6 +341,10 @@ class _CziSource(BlockSource):
         return _CziHandle(self.path)
 
     def _read(self, handle: _CziHandle, key: SourceKey) -> Any:
+        with _READS:
+            return self._read_unlocked(handle, key)
+
+    def _read_unlocked(self, handle: _CziHandle, key: SourceKey) -> Any:
         grid = self.grid
         picked = [range(*k.indices(n)) for k, n in zip(key, self.plan.source_shape, strict=True)]
         stepped = [i for i, d in enumerate(grid.dims) if d in grid.coords]

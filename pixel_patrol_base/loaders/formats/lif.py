@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,11 @@ class _LifHandle:
         self.lif.close()
 
 
+_READS = threading.Lock()
+"""One read at a time per process: liffile reads through one file position per open file,
+and the threads of a Dask worker share the open file of a source."""
+
+
 class _LifSource(BlockSource):
     """Reads a box frame by frame: liffile reads one frame (Y-X, or the innermost two
     axes, with S) at a time, given the indices of every other axis."""
@@ -159,6 +165,10 @@ class _LifSource(BlockSource):
         return _LifHandle(self.path, self.index)
 
     def _read(self, handle: _LifHandle, key: SourceKey) -> Any:
+        with _READS:
+            return self._read_unlocked(handle, key)
+
+    def _read_unlocked(self, handle: _LifHandle, key: SourceKey) -> Any:
         dims = tuple(str(d) for d in handle.image.dims)
         n_frame = 3 if dims[-1] == "S" else 2
         outer, inner = key[: len(dims) - n_frame], key[len(dims) - n_frame :]
