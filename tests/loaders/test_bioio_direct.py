@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from pixel_patrol_base.loaders.bioio import routes
+from pixel_patrol_base.loaders.bioio import fallback, routes
 from pixel_patrol_base.plugins.contracts import ImageInfo
 from pixel_patrol_base.plugins.registry import get_loader
 
@@ -250,10 +250,17 @@ def test_the_direct_route_departs_from_bioio_only_as_listed(
                      planarconfig="separate", metadata=None)  # fmt: skip
     with tifffile.TiffFile(path) as tif:
         assert tif.series[0].axes == "ISYX"  # the real file's Q is as unknown as this I
-    (infos, arrays), (want_infos, want_arrays), answered = _read_both(path, monkeypatch)
+    with monkeypatch.context() as m:  # bioio's own reading, without the tifffile fallback
+        m.setattr(fallback, "chain_for", lambda path: None)
+        (infos, arrays), (want_infos, want_arrays), answered = _read_both(path, monkeypatch)
     assert answered
     assert ([want_infos[0].dim_order], [infos[0].dim_order]) == ([dims[0]], [dims[1]])
     assert dataclasses.replace(infos[0], dim_order=dims[0]) == want_infos[0]
     np.testing.assert_array_equal(arrays[0], want_arrays[0])
     [own] = get_loader("tifffile").read_header(path)
     assert (own.dim_order, own.shape) == (infos[0].dim_order, infos[0].shape)
+    # with the direct route off, the fallback chain gives the same axes as the direct route
+    with monkeypatch.context() as m:
+        m.setattr(routes, "open_direct", lambda path, plugins: None)
+        [handed] = get_loader("bioio").read_header(path)
+    assert (handed.dim_order, handed.extra["format_reader"]) == (dims[1], "tifffile")

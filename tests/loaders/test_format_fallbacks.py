@@ -1,9 +1,11 @@
-"""The fallback chain of the ``bioio`` loader, on CZI files written here and on fakes.
+"""The fallback chain of the ``bioio`` loader, on CZI and TIFF files written here and on
+fakes.
 
 CZI files are written with pylibCZIrw (installed with bioio-czi): a full grid, which
 bioio-czi reads as aicspylibczi stores it, so bioio's reading stands; a scene whose
 planes are no full grid, which bioio-czi fills with zeros; and a mosaic of two tiles
-with a gap between them, which bioio-czi stitches. The chain's decisions (bioio fails,
+with a gap between them, which bioio-czi stitches. TIFFs with axes bioio-tifffile has no
+letter for, whose planes beyond the first it drops. The chain's decisions (bioio fails,
 the library fails, both fail, the library is missing) are checked with fake readers.
 """
 
@@ -169,3 +171,35 @@ def test_images_read_alike_by_both_get_the_other_images_line() -> None:
         "bioio-fake presents this image as ZYX (1, 4, 5), 20 pixels where the file stores "
         "40; read with fakelib"
     ]
+
+
+@pytest.mark.parametrize(
+    ("axes", "shape", "bioio_view", "dim_order"),
+    [
+        ("RYX", (2, 8, 9), "YX (8, 9), 72 pixels where the file stores 144", "TYX"),
+        ("EHYX", (2, 3, 8, 9), "YX (8, 9), 72 pixels where the file stores 432", "TCYX"),
+        ("TZQCYX", (2, 2, 2, 2, 8, 9),
+         "TCZYX (2, 2, 2, 8, 9), 576 pixels where the file stores 1,152", "TCZYX"),
+    ],
+)  # fmt: skip
+def test_a_tiff_axis_bioio_tifffile_drops_is_read_by_the_tifffile_loader(
+    tmp_path: Path, axes: str, shape: tuple[int, ...], bioio_view: str, dim_order: str
+) -> None:
+    import tifffile
+
+    pixels = np.arange(np.prod(shape), dtype=np.uint16).reshape(shape)
+    path = tmp_path / f"{axes.lower()}.tif"
+    tifffile.imwrite(path, pixels, metadata={"axes": axes}, photometric="minisblack")
+    loader = get_loader("bioio")
+    [info] = loader.read_header(path)
+    assert info.extra["format_reader"] == "tifffile"
+    assert info.dim_order == dim_order
+    assert info.extra["load_warnings"] == [
+        f"bioio-tifffile presents this image as {bioio_view}; read with tifffile"
+    ]
+    [own] = get_loader("tifffile").read_header(path)
+    assert (own.dim_order, own.shape) == (info.dim_order, info.shape)
+    read = loader.read_array(path, info)
+    assert read.size == pixels.size
+    np.testing.assert_array_equal(np.sort(read, axis=None), np.sort(pixels, axis=None))
+    np.testing.assert_array_equal(np.asarray(loader.open_array(path, info)), read)

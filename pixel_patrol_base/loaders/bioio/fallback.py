@@ -11,12 +11,16 @@ The chain, per format:
   reader, which reads every OME-Zarr version, HCS plates and plain arrays. The reader
   takes over when the plugin is not installed or fails (bioio-ome-zarr 3.8 fails on
   OME-Zarr 0.1/0.2, and finds no image in a plate).
-- **LIF**: bioio-lif, then liffile. **CZI**: bioio-czi, then aicspylibczi. Here the
-  library also takes over when bioio's plugin reads the header but presents the file
-  otherwise than the library finds it stored: other axes or extents, other images, or
-  fewer pixels. bioio-lif 2.0.1 presents a wavelength sweep as one plane and an XZ scan
-  with a Y axis it cannot read; bioio-czi keeps one Airyscan phase of 32 and stitches
-  mosaics with the gaps between tiles. Where both agree, bioio's rows stand.
+- **LIF**: bioio-lif, then liffile. **CZI**: bioio-czi, then aicspylibczi. **TIFF**
+  that the direct route leaves to bioio: bioio-ome-tiff or bioio-tifffile, then the
+  ``tifffile`` loader's reader. Here the library also takes over when bioio's plugin
+  reads the header but presents the file otherwise than the library finds it stored:
+  other axes or extents, other images, or fewer pixels. bioio-lif 2.0.1 presents a
+  wavelength sweep as one plane and an XZ scan with a Y axis it cannot read; bioio-czi
+  keeps one Airyscan phase of 32 and stitches mosaics with the gaps between tiles;
+  bioio-tifffile keeps the first index of a TIFF axis it has no letter for (R, E, H, or
+  a third unknown axis). Where both agree, bioio's rows stand. The direct route's own
+  readings stand as they are: it names axes by the rules the ``tifffile`` loader uses.
 
 The first library that reads the file decides its rows: ``format_reader`` names it, and
 ``load_warnings`` starts with what bioio's plugin answered or how its view departed. A
@@ -77,12 +81,15 @@ class Chain:
         compare: Whether bioio's header is checked against the library's; otherwise the
             library takes over only when bioio cannot read the file.
         make: Builds the reader (its import is deferred until a file needs it).
+        after_direct: Whether the loader's direct route comes first (TIFF): its reading
+            stands as it is, and the chain applies to the files bioio itself reads.
     """
 
     library: str
     package: str
     compare: bool
     make: Callable[[], FallbackReader]
+    after_direct: bool = False
 
 
 def _zarr() -> FallbackReader:
@@ -97,6 +104,12 @@ def _lif() -> FallbackReader:
     return LifReader()
 
 
+def _tifffile() -> FallbackReader:
+    from pixel_patrol_base.loaders.tifffile_loader import TifffileLoader
+
+    return TifffileLoader()
+
+
 def _czi() -> FallbackReader:
     from pixel_patrol_base.loaders.formats.czi import CziReader
 
@@ -104,9 +117,11 @@ def _czi() -> FallbackReader:
 
 
 ZARR = Chain(ZARR_READER, "zarr", compare=False, make=_zarr)
+_TIFF = Chain("tifffile", "tifffile", compare=True, make=_tifffile, after_direct=True)
 CHAINS: Mapping[str, Chain] = {
     "lif": Chain("liffile", "liffile", compare=True, make=_lif),
     "czi": Chain("aicspylibczi", "aicspylibczi", compare=True, make=_czi),
+    **dict.fromkeys(("tif", "tiff", "lsm"), _TIFF),
 }
 """Extension -> the library bioio's plugin falls back to (Zarr stores: :data:`ZARR`)."""
 
@@ -133,7 +148,7 @@ def reader_for(info: ImageInfo) -> FallbackReader | None:
     """The library reader that gave the header ``info`` (so it reads its pixels), or
     ``None`` when bioio gave it."""
     library = info.extra.get("format_reader")
-    for chain in (ZARR, *CHAINS.values()):
+    for chain in (ZARR, *set(CHAINS.values())):
         if chain.library == library:
             return _reader(chain)
     return None

@@ -55,8 +55,8 @@ class BioioLoader:
     def read_header(self, path: Path) -> list[ImageInfo]:
         """One :class:`ImageInfo` per scene, without loading pixels.
 
-        A Zarr store, LIF or CZI file that bioio's plugin cannot read, or misreads, goes
-        to the format's own library (:mod:`.fallback`); its rows name it in
+        A Zarr store, LIF, CZI or TIFF file that bioio's plugin cannot read, or misreads,
+        goes to the format's own library (:mod:`.fallback`); its rows name it in
         ``format_reader``.
 
         Raises:
@@ -64,11 +64,13 @@ class BioioLoader:
             ImageLoadError: when the file cannot be opened.
         """
         chain = fallback.chain_for(path)
-        if chain is not None:
+        if chain is not None and not chain.after_direct:
             return fallback.header(path, chain, lambda: _bioimage_header(path))
         direct = open_without_bioio(path)
         if direct is not None:
             return _direct_header(path, direct)
+        if chain is not None:
+            return fallback.header(path, chain, lambda: _bioimage_header(path))
         return _bioimage_header(path)
 
     def open_array(self, path: Path, info: ImageInfo) -> Any:
