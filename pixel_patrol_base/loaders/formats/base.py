@@ -8,6 +8,7 @@ turns that into the loader methods (:meth:`LibraryReader.read_header`, ``open_ar
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from pixel_patrol_base.loaders.axes import AxisPlan
 from pixel_patrol_base.loaders.common import check_unchanged, load_error
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 from pixel_patrol_base.plugins.contracts import ImageInfo
+
+_RECENT_FILES = 4
+"""Files whose image lists a reader keeps (see :meth:`LibraryReader._recent_images`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ class LibraryReader(ABC):
     name: str
     """The library's name: the rows' ``format_reader``."""
 
+    def __init__(self) -> None:
+        self._recent: dict[tuple[str, int, int], list[LibraryImage]] = {}
+        self._recent_lock = threading.Lock()
+
     @abstractmethod
     def images(self, path: Path) -> list[LibraryImage]:
         """Every image of ``path``, headers only (exceptions are turned into load errors)."""
@@ -72,6 +80,21 @@ class LibraryReader(ABC):
     def source(self, path: Path, image: LibraryImage) -> BlockSource:
         """A block source over the pixels of ``image``."""
 
+    def _recent_images(self, path: Path) -> list[LibraryImage]:
+        """:meth:`images` of ``path``, kept for the last few files while they are
+        unchanged: each image's pixel read locates it again, and listing a CZI's images
+        reads the metadata of every subblock."""
+        token = file_token(path)
+        with self._recent_lock:
+            found = self._recent.get(token)
+        if found is None:
+            found = self.images(path)
+            with self._recent_lock:
+                while len(self._recent) >= _RECENT_FILES:
+                    del self._recent[next(iter(self._recent))]
+                self._recent[token] = found
+        return found
+
     def read_header(self, path: Path) -> list[ImageInfo]:
         """One :class:`ImageInfo` per image of ``path``.
 
@@ -79,7 +102,7 @@ class LibraryReader(ABC):
             ImageLoadError: when the library cannot read the file or finds no image.
         """
         try:
-            found = self.images(path)
+            found = self._recent_images(path)
         except Exception as exc:
             raise load_error(path, self.name, exc) from exc
         if not found:
@@ -110,7 +133,7 @@ class LibraryReader(ABC):
 
     def _locate(self, path: Path, info: ImageInfo) -> LibraryImage:
         try:
-            found = self.images(path)
+            found = self._recent_images(path)
         except Exception as exc:
             raise load_error(path, self.name, exc) from exc
         for image in found:
