@@ -24,9 +24,10 @@ subblock is stored.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,16 +161,9 @@ def _pixel_type(name: str) -> tuple[str, int]:
 def _full_grid(keys: set[tuple[int, ...]], axes: list[str]) -> dict[str, tuple[int, ...]] | None:
     """The indices per axis when ``keys`` are every combination of them, else ``None``."""
     values = [tuple(sorted({k[i] for k in keys})) for i in range(len(axes))]
-    if not keys or len(keys) != _count(len(v) for v in values):
+    if not keys or len(keys) != math.prod(len(v) for v in values):
         return None
     return dict(zip(axes, values, strict=True))
-
-
-def _count(sizes: Iterable[int]) -> int:
-    total = 1
-    for n in sizes:
-        total *= n
-    return total
 
 
 def _grids(
