@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from pixel_patrol_base.errors import ImageLoadError
-from pixel_patrol_base.loaders.axes import AxisPlan
+from pixel_patrol_base.loaders.axes import (
+    AxisPlan,
+    SourceKey,
+    harmonise_pixel_sizes,
+    in_micrometres,
+)
 from pixel_patrol_base.loaders.common import check_unchanged, load_error
 from pixel_patrol_base.loaders.lazy import BlockSource, as_dask, file_token
 from pixel_patrol_base.plugins.contracts import ImageInfo
@@ -60,6 +66,68 @@ def renamed_axes(plan: AxisPlan, names: dict[str, str]) -> list[str]:
                 how = f"folded into {letter}" if len(group) > 1 else f"reported as {letter}"
                 notes.append(f"{name} ({plan.source_shape[i]} planes) is {how}")
     return notes
+
+
+def library_info(
+    library: str,
+    plan: AxisPlan,
+    child_id: str | None,
+    dtype: str,
+    *,
+    sizes: Mapping[str, tuple[float | None, str | None]],
+    facts: Mapping[str, Any],
+    warnings: Sequence[str],
+    channel_names: tuple[str, ...] | None = None,
+) -> ImageInfo:
+    """The header of one image a format library read.
+
+    Args:
+        library: The library's name (``format_reader``).
+        plan: The image's axis plan.
+        child_id: The image's id in its file (``None`` for a file of one image).
+        dtype: NumPy dtype name of the pixels.
+        sizes: Pixel sizes the file states, per axis letter, with their units; those of
+            axes the plan has are reported, in µm where the unit is a length.
+        facts: Further loader columns (``image_name``, ``compression``,
+            ``declared_bit_depth``); ``None`` values are left out.
+        warnings: The image's ``load_warnings`` lines (none: no column).
+        channel_names: The channels' names, where the file names them.
+    """
+    stated = {axis: size for axis, size in sizes.items() if axis in plan.dim_order}
+    pixel_sizes, unit = in_micrometres(*harmonise_pixel_sizes(stated))
+    extra: dict[str, Any] = {"format_reader": library, "resolution_levels": 1}
+    extra.update({name: value for name, value in facts.items() if value is not None})
+    if warnings:
+        extra["load_warnings"] = list(warnings)
+    return ImageInfo(
+        child_id=child_id,
+        dim_order=plan.dim_order,
+        shape=plan.shape,
+        dtype=dtype,
+        pixel_sizes=pixel_sizes,
+        pixel_size_unit=unit,
+        channel_names=channel_names,
+        extra=extra,
+    )
+
+
+class SerialSource(BlockSource):
+    """A block source whose library reads one block at a time per process.
+
+    liffile and aicspylibczi read through one file position per open file, and the
+    threads of a Dask worker share the open file of a source; subclasses set
+    :attr:`reads` (one lock per library) and implement :meth:`_read_block`.
+    """
+
+    reads: ClassVar[threading.Lock]
+
+    def _read(self, handle: Any, key: SourceKey) -> Any:
+        with self.reads:
+            return self._read_block(handle, key)
+
+    @abstractmethod
+    def _read_block(self, handle: Any, key: SourceKey) -> Any:
+        """Read ``source_array[key]`` through ``handle`` (under :attr:`reads`)."""
 
 
 class LibraryReader(ABC):

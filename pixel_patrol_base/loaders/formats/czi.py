@@ -35,21 +35,17 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.errors import ImageLoadError
-from pixel_patrol_base.loaders.axes import (
-    SourceKey,
-    harmonise_pixel_sizes,
-    in_micrometres,
-    plan_axes,
-)
+from pixel_patrol_base.loaders.axes import SourceKey, plan_axes
 from pixel_patrol_base.loaders.common import channel_names_or_none, size_of
 from pixel_patrol_base.loaders.formats.base import (
     LibraryImage,
     LibraryReader,
+    SerialSource,
+    library_info,
     renamed_axes,
     unique_ids,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource
-from pixel_patrol_base.plugins.contracts import ImageInfo
 
 READER = "aicspylibczi"
 _PIXEL_TYPES: Mapping[str, tuple[str, int]] = {
@@ -241,25 +237,20 @@ def _image(  # noqa: PLR0917 - the parts of one header, all needed
             f"a mosaic of {tiles} tiles: the statistics cover the tiles as acquired "
             "(overlaps counted in each tile), not the stitched scene"
         )
-    sizes = _distances(meta, plan.dim_order)
-    pixel_sizes, unit = in_micrometres(*harmonise_pixel_sizes(sizes))
-    extra: dict[str, Any] = {"format_reader": READER, "resolution_levels": 1}
-    if name:
-        extra["image_name"] = name
     bits = _text(meta, ".//Information/Image/ComponentBitCount")
-    if bits is not None and bits.isdigit() and int(bits) > 0:
-        extra["declared_bit_depth"] = int(bits)
-    if warnings:
-        extra["load_warnings"] = warnings
-    info = ImageInfo(
-        child_id=child_id,
-        dim_order=plan.dim_order,
-        shape=plan.shape,
-        dtype=dtype,
-        pixel_sizes=pixel_sizes,
-        pixel_size_unit=unit,
+    facts = {
+        "image_name": name or None,
+        "declared_bit_depth": int(bits) if bits and bits.isdigit() and int(bits) > 0 else None,
+    }
+    info = library_info(
+        READER,
+        plan,
+        child_id,
+        dtype,
+        sizes=_distances(meta),
+        facts=facts,
+        warnings=warnings,
         channel_names=_channel_names(meta, grid, plan.dim_order, plan.shape),
-        extra=extra,
     )
     return LibraryImage(info, plan, index, grid)
 
@@ -281,12 +272,12 @@ def _text(meta: Any, path: str) -> str | None:
     return None if node is None or node.text is None else node.text.strip()
 
 
-def _distances(meta: Any, dim_order: str) -> dict[str, tuple[float | None, str | None]]:
-    """Pixel sizes per spatial axis of ``dim_order`` that the metadata states (metres)."""
+def _distances(meta: Any) -> dict[str, tuple[float | None, str | None]]:
+    """Pixel sizes per spatial axis that the metadata states (metres)."""
     sizes: dict[str, tuple[float | None, str | None]] = {}
     for node in meta.findall(".//Scaling/Items/Distance"):
         axis, value = node.get("Id"), node.findtext("Value")
-        if axis in ("X", "Y", "Z") and axis in dim_order and value:
+        if axis in ("X", "Y", "Z") and value:
             sizes[axis] = (float(value), "m")
     return sizes
 
@@ -316,16 +307,12 @@ class _CziHandle:
         self.file.close()
 
 
-_READS = threading.Lock()
-"""One read at a time per process: aicspylibczi reads through one file position per open file,
-and the threads of a Dask worker share the open file of a source."""
-
-
-class _CziSource(BlockSource):
+class _CziSource(SerialSource):
     """Reads a box one subblock at a time, each named by all its indices (a CZI read
     with an index left out fills planes the file does not hold)."""
 
     reader = READER
+    reads = threading.Lock()
 
     def __init__(self, path: Path, image: LibraryImage) -> None:
         super().__init__(path, image.plan, image.info.dtype)
@@ -334,11 +321,7 @@ class _CziSource(BlockSource):
     def _open(self) -> _CziHandle:
         return _CziHandle(self.path)
 
-    def _read(self, handle: _CziHandle, key: SourceKey) -> Any:
-        with _READS:
-            return self._read_unlocked(handle, key)
-
-    def _read_unlocked(self, handle: _CziHandle, key: SourceKey) -> Any:
+    def _read_block(self, handle: _CziHandle, key: SourceKey) -> Any:
         grid = self.grid
         picked = [range(*k.indices(n)) for k, n in zip(key, self.plan.source_shape, strict=True)]
         stepped = [i for i, d in enumerate(grid.dims) if d in grid.coords]

@@ -21,20 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.loaders.axes import (
-    SourceKey,
-    harmonise_pixel_sizes,
-    in_micrometres,
-    plan_axes,
-)
+from pixel_patrol_base.loaders.axes import SourceKey, plan_axes
 from pixel_patrol_base.loaders.formats.base import (
     LibraryImage,
     LibraryReader,
+    SerialSource,
+    library_info,
     renamed_axes,
     unique_ids,
 )
 from pixel_patrol_base.loaders.lazy import BlockSource
-from pixel_patrol_base.plugins.contracts import ImageInfo
 
 READER = "liffile"
 _LETTERS = {"λ": "E", "Λ": "E"}
@@ -55,10 +51,11 @@ class LifReader(LibraryReader):
 
         with liffile.LifFile(path) as lif:
             images = list(lif.images)
-            ids = unique_ids([im.name for im in images], path.stem)
-            if len(set(ids)) == len(ids) and ids != [im.name for im in images]:
-                paths = [im.path for im in images]
-                ids = paths if len(set(paths)) == len(paths) else ids
+            # names; where they repeat, paths inside the file; where those do, stem-index
+            names = [im.name for im in images]
+            if unique_ids(names, path.stem) != names:
+                names = unique_ids([im.path for im in images], path.stem)
+            ids = names
             several = len(images) > 1
             return [_image(im, ids[i] if several else None, i) for i, im in enumerate(images)]
 
@@ -89,24 +86,17 @@ def _image(im: Any, child_id: str | None, index: int) -> LibraryImage:
     sweeps = "/".join(d for d in dims if d in _LETTERS)
     names = {"E": f"the wavelength sweep {sweeps}", "M": "the mosaic tiles M"}
     warnings += renamed_axes(plan, names)
-    sizes = {a: s for a, s in _pixel_sizes(im, as_y).items() if a in plan.dim_order}
-    pixel_sizes, unit = in_micrometres(*harmonise_pixel_sizes(sizes))
     # LIF memory blocks hold raw pixels: the format has no compression
-    extra: dict[str, Any] = {"format_reader": READER, "resolution_levels": 1,
-                             "image_name": str(im.name), "compression": "none"}  # fmt: skip
-    bits = _declared_bits(im)
-    if bits is not None:
-        extra["declared_bit_depth"] = bits
-    if warnings:
-        extra["load_warnings"] = warnings
-    info = ImageInfo(
-        child_id=child_id,
-        dim_order=plan.dim_order,
-        shape=plan.shape,
-        dtype=np.dtype(im.dtype).newbyteorder("=").name,
-        pixel_sizes=pixel_sizes,
-        pixel_size_unit=unit,
-        extra=extra,
+    facts = {"image_name": str(im.name), "compression": "none",
+             "declared_bit_depth": _declared_bits(im)}  # fmt: skip
+    info = library_info(
+        READER,
+        plan,
+        child_id,
+        np.dtype(im.dtype).newbyteorder("=").name,
+        sizes=_pixel_sizes(im, as_y),
+        facts=facts,
+        warnings=warnings,
     )
     return LibraryImage(info, plan, index)
 
@@ -146,16 +136,12 @@ class _LifHandle:
         self.lif.close()
 
 
-_READS = threading.Lock()
-"""One read at a time per process: liffile reads through one file position per open file,
-and the threads of a Dask worker share the open file of a source."""
-
-
-class _LifSource(BlockSource):
+class _LifSource(SerialSource):
     """Reads a box frame by frame: liffile reads one frame (Y-X, or the innermost two
     axes, with S) at a time, given the indices of every other axis."""
 
     reader = READER
+    reads = threading.Lock()
 
     def __init__(self, path: Path, image: LibraryImage) -> None:
         super().__init__(path, image.plan, image.info.dtype)
@@ -164,20 +150,16 @@ class _LifSource(BlockSource):
     def _open(self) -> _LifHandle:
         return _LifHandle(self.path, self.index)
 
-    def _read(self, handle: _LifHandle, key: SourceKey) -> Any:
-        with _READS:
-            return self._read_unlocked(handle, key)
-
-    def _read_unlocked(self, handle: _LifHandle, key: SourceKey) -> Any:
+    def _read_block(self, handle: _LifHandle, key: SourceKey) -> Any:
         dims = tuple(str(d) for d in handle.image.dims)
         n_frame = 3 if dims[-1] == "S" else 2
         outer, inner = key[: len(dims) - n_frame], key[len(dims) - n_frame :]
         ranges = [range(*k.indices(n)) for k, n in zip(outer, handle.image.shape, strict=False)]
+        counts = [len(r) for r in ranges]
+        if math.prod(counts) == 0:
+            return np.empty(counts + [0] * n_frame, dtype=self.dtype)
         frames = [
             np.asarray(handle.image.frame(**dict(zip(dims, at, strict=False))))[inner]
             for at in itertools.product(*ranges)
         ]
-        shape = (*(len(r) for r in ranges), *frames[0].shape) if frames else ()
-        if not frames or math.prod(len(r) for r in ranges) == 0:
-            return np.empty([len(r) for r in ranges] + [0] * n_frame, dtype=self.dtype)
-        return np.stack(frames).reshape(shape)
+        return np.stack(frames).reshape((*counts, *frames[0].shape))
