@@ -124,6 +124,8 @@ CHAINS: Mapping[str, Chain] = {
     **dict.fromkeys(("tif", "tiff", "lsm"), _TIFF),
 }
 """Extension -> the library bioio's plugin falls back to (Zarr stores: :data:`ZARR`)."""
+_BY_LIBRARY: Mapping[str, Chain] = {c.library: c for c in (ZARR, *CHAINS.values())}
+"""``format_reader`` of a fallback's rows -> its chain."""
 
 
 def is_zarr_store(path: Path) -> bool:
@@ -147,11 +149,8 @@ def _reader(chain: Chain) -> FallbackReader:
 def reader_for(info: ImageInfo) -> FallbackReader | None:
     """The library reader that gave the header ``info`` (so it reads its pixels), or
     ``None`` when bioio gave it."""
-    library = info.extra.get("format_reader")
-    for chain in (ZARR, *set(CHAINS.values())):
-        if chain.library == library:
-            return _reader(chain)
-    return None
+    chain = _BY_LIBRARY.get(str(info.extra.get("format_reader")))
+    return None if chain is None else _reader(chain)
 
 
 def header(path: Path, chain: Chain, by_bioio: Callable[[], list[ImageInfo]]) -> list[ImageInfo]:
@@ -172,8 +171,9 @@ def header(path: Path, chain: Chain, by_bioio: Callable[[], list[ImageInfo]]) ->
         bioio_said = str(exc)
     if ours is not None and not chain.compare:
         return ours
-    theirs = _library_header(path, chain, ours, missing, bioio_said)
-    if theirs is ours:
+    theirs = _library_header(path, chain, ours is not None, missing, bioio_said)
+    if theirs is None:  # the library cannot read it, but bioio could
+        assert ours is not None
         return ours
     if ours is None:
         if bioio_said is None:
@@ -190,12 +190,12 @@ def header(path: Path, chain: Chain, by_bioio: Callable[[], list[ImageInfo]]) ->
 def _library_header(
     path: Path,
     chain: Chain,
-    ours: list[ImageInfo] | None,
+    bioio_read: bool,
     missing: MissingFormatPluginError | None,
     bioio_said: str | None,
-) -> list[ImageInfo]:
-    """The library's headers of ``path``; ``ours`` (bioio's) when the library cannot read
-    it but bioio could.
+) -> list[ImageInfo] | None:
+    """The library's headers of ``path``; ``None`` when the library cannot read it but
+    bioio could (``bioio_read``), so that bioio's reading stands.
 
     Raises:
         MissingFormatPluginError: when neither bioio's plugin nor the library is installed.
@@ -204,17 +204,17 @@ def _library_header(
     try:
         infos = _reader(chain).read_header(path)
     except ImportError as exc:
-        if ours is not None:
-            return ours
+        if bioio_read:
+            return None
         if missing is not None:
             raise missing from exc
         said = f"{bioio_said}; the fallback {chain.library} is not installed"
         raise ImageLoadError(one_line(f"{said} (pip install {chain.package})")) from exc
     except ImageLoadError as exc:
-        if ours is not None:
+        if bioio_read:
             logger.info("'%s': %s cannot read it either (%s); bioio's reading stands",
                         path, chain.library, exc)  # fmt: skip
-            return ours
+            return None
         if bioio_said is None:
             raise
         # Both answers on one line: bioio's cut short, so that the library's stays.
