@@ -25,7 +25,8 @@ The chain, per format:
 The first library that reads the file decides its rows: ``format_reader`` names it, and
 ``load_warnings`` starts with what bioio's plugin answered or how its view departed. A
 file no library reads keeps one ``load_error`` with each one's answer. Every hand-over
-is logged (at INFO: in a run, the shard job's log, ``logs/shards/<id>.log``).
+is logged (at INFO: in a run, the shard job's log, ``logs/shards/<id>.log``, which the
+runner repeats when the run ends, :mod:`pixel_patrol_base.pipeline.run.joblogs`).
 """
 
 from __future__ import annotations

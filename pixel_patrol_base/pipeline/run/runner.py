@@ -6,7 +6,8 @@ Call graph::
       ├─ snakemake_command(...)      python -m snakemake -s Snakefile --configfile ...
       ├─ subprocess (output -> log)  dies with its parent (PR_SET_PDEATHSIG)
       ├─ ProgressMonitor.poll()      plan/plan.json + progress/<id>.txt, every 0.25 s
-      └─ RunSummary.read             run/summary.json, or raise the recorded job error
+      ├─ RunSummary.read             run/summary.json, or raise the recorded job error
+      └─ relay_hand_overs(...)       the shard jobs' fallback hand-overs, logged here
 
 Snakemake runs as a child process rather than through its Python API: the child owns
 its logging and global state, can be stopped cleanly, and a plain user script calling
@@ -28,6 +29,7 @@ from pixel_patrol_base import resources
 from pixel_patrol_base.errors import ReportValidationError, WorkflowError
 from pixel_patrol_base.pipeline.counts import read_count
 from pixel_patrol_base.pipeline.run import layout
+from pixel_patrol_base.pipeline.run.joblogs import relay_hand_overs
 from pixel_patrol_base.pipeline.run.outputs import log_header
 from pixel_patrol_base.pipeline.run.records import JobError, PlanRecord, RunSummary
 from pixel_patrol_base.pipeline.run.slurm import slurm_arguments
@@ -191,8 +193,10 @@ def run_workflow(
     if proc.returncode != 0:
         _raise_job_error(workdir, log_path, proc.returncode)
     try:
-        return RunSummary.read(layout.summary_file(workdir))
+        summary = RunSummary.read(layout.summary_file(workdir))
     except (OSError, ValueError) as exc:
         raise WorkflowError(
             f"the workflow ended without a run summary ({exc}); see the log: {log_path}"
         ) from exc
+    relay_hand_overs(workdir, started_ns)
+    return summary
