@@ -270,7 +270,8 @@ def process_files(  # noqa: PLR0913 (one keyword per setting, as the API spec li
             loader, and no bound without one (shards of file information only are sized by
             their number of files, 50,000 or more).
         slice_size: Leaf block size per dimension, e.g. ``{"Z": 1, "Y": 512}``; -1 is the
-            full extent. Defaults: T, C, Z, S = 1; Y, X = -1.
+            full extent. Defaults: 1 for T, C, Z, S and any further axis (H, E, ...);
+            Y, X = -1.
         rows_per_part: Rows a shard job buffers before writing (bounds job memory).
         parquet_row_group_size: Rows per row group of the report.
         flavor: Free-text label of the report kind.

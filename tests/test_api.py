@@ -197,7 +197,7 @@ def test_delete_path_never_added(tree: Path) -> None:
         ({"processors_included": "raster-basic"}, SettingsError, "raster-basic"),
         ({"selected_file_extensions": set()}, SettingsError, "selected_file_extensions"),
         ({"selected_file_extensions": []}, SettingsError, "selected_file_extensions"),
-        ({"slice_size": {"Q": 1}}, SettingsError, "'Q'"),
+        ({"slice_size": {"W": 1}}, SettingsError, "'W'"),
         ({"slice_size": {"Z": 0}}, SettingsError, "got 0"),
         ({"slice_size": {"Y": -2}}, SettingsError, "got -2"),
         ({"max_workers": 0}, SettingsError, "got 0"),

@@ -169,7 +169,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         (["--processors-exclude", "raster-basic,bogus"], "'bogus'"),
         (["-e", ""], "''"),
         (["-e", " , "], "' , '"),
-        (["--slice-size", "Q=1"], "'Q'"),
+        (["--slice-size", "W=1"], "'W'"),
         (["--slice-size", "Z=0"], "0"),
         (["--slice-size", "Y=-2"], "-2"),
         (["--slice-size", "Z"], "'Z'"),

@@ -62,7 +62,8 @@ def add_view_parser(subparsers: Any) -> None:
         "--dim",
         action="append",
         metavar="AXIS=INDEX",
-        help="select one index of a dimension (T, C, Z, S), repeatable, e.g. --dim Z=0",
+        help="select one index of a dimension (T, C, Z, S, or a further axis such as H), "
+        "repeatable, e.g. --dim Z=0",
     )
     parser.add_argument(
         "--widgets-exclude",

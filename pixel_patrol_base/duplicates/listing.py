@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from pixel_patrol_base.duplicates.search import as_hashes, popcount
 from pixel_patrol_base.errors import NotAReportError
+from pixel_patrol_base.table.columns import NON_SPATIAL_AXES
 
 SET_SCHEMA: dict[str, pl.DataType] = {
     "set": pl.String(),
@@ -34,7 +35,8 @@ MAX_COMPARED = 64
 """Most members of one set compared pairwise for the evidence (larger sets: the first 64)."""
 _NEEDED = ("path", "child_id", "obs_level", "duplicate_set", "duplicate_kind", "duplicate_of")
 _EVIDENCE = ("phash", "signature")
-_PLANE_AXES = ("dim_t", "dim_c", "dim_z")
+_PLANE_AXES = tuple(f"dim_{a.lower()}" for a in NON_SPATIAL_AXES if a != "S")
+"""The ``dim_*`` columns that name a plane: T, C, Z and the further axes (H, E, M, ...)."""
 
 
 def _plane_label(row: dict[str, object]) -> str:

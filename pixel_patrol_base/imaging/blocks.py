@@ -5,7 +5,8 @@ Belongs here: the leaf grid, the hierarchy axes, the enumeration of rows and the
 
 The hierarchy:
     * Every axis is cut into blocks of ``slice_size[axis]`` (``-1``: the full extent).
-      Defaults: 1 for T, C, Z and S; the full extent for Y and X.
+      Defaults: 1 for every axis but Y and X (T, C, Z, S and the further axes such as
+      H or E); the full extent for Y and X.
     * The *hierarchy axes* are the axes cut into more than one block (so an axis of
       extent 1, or one with ``slice_size`` -1, never makes rows of its own).
     * Leaves are the blocks. Level 0 is the whole image. Level k has one row for each
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from pixel_patrol_base.errors import SettingsError
-from pixel_patrol_base.table.catalog import AXES
+from pixel_patrol_base.table.catalog import ALL_AXES
 
 SPATIAL_AXES: tuple[str, str] = ("Y", "X")
 _DEFAULT_BLOCK = {"Y": -1, "X": -1}
@@ -141,7 +142,7 @@ class Layout:
                     "for the full extent"
                 )
             self.block[axis] = max(size, 1) if step == -1 else min(step, max(size, 1))
-        order = [a for a in AXES if a in self.block]
+        order = [a for a in ALL_AXES if a in self.block]
         self.hierarchy: tuple[str, ...] = tuple(a for a in order if self.n_blocks(a) > 1)
 
     def n_blocks(self, axis: str) -> int:

@@ -121,7 +121,7 @@ def process_image(
         info: Header of the image (its ``dim_order`` names the axes of ``array``).
         processors: Processors to run; each tile is read once for all of them.
         slice_size: Block size per axis letter (``-1``: full extent). Defaults: 1 for
-            T, C, Z, S and the full extent for Y and X.
+            every axis but Y and X, the full extent for those.
         mb_per_task: Memory budget in MiB; larger images are read block by block.
         thumbnail_size: Longest side of the thumbnail in pixels.
         thumbnail_array: Optional lower-resolution version of the image (same axis

@@ -40,7 +40,8 @@ class Tile:
         offset: Plane coordinates (row, column) of ``data[0, 0]``.
         plane_shape: (rows, columns) of the whole plane.
         origin: Image coordinates (Y, X) of ``data[0, 0]``.
-        plane: Index along every plane axis (T, C, Z, S as the image has them).
+        plane: Index along every plane axis (T, C, Z, S and any further axis, as the
+            image has them).
         whole: Whether the tile is the whole plane (``core`` is all of ``data``).
     """
 

@@ -6,7 +6,8 @@ listing loaders imports none of them. They are found through
 :mod:`pixel_patrol_base.plugins.registry`; this package imports none of them eagerly.
 Shared pieces:
 
-- :mod:`.axes`: mapping library axes to the canonical ``dim_order`` (T, C, Z, Y, X, S);
+- :mod:`.axes`: mapping library axes to the canonical ``dim_order`` (T, C, Z, Y, X, S
+  and the further axes E, H, M, ...);
 - :mod:`.lazy`: block sources and their dask arrays;
 - :mod:`.common`: :func:`~.common.header_row`, the extra header columns, error messages.
 """

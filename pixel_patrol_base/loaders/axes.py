@@ -5,15 +5,21 @@ Every loader describes an image by the axis letters of the library that reads it
 names). :func:`plan_axes` turns them into an :class:`AxisPlan`, the single place where
 PixelPatrol's axis rules live:
 
-- Canonical letters are T, C, Z, Y, X and S (samples, e.g. RGB), always in that order, so
-  ``dim_order`` is a subsequence of ``TCZYXS`` whatever the storage order was.
+- Canonical letters are the standard T, C, Z, Y, X and S (samples, e.g. RGB), then the
+  further axes E (wavelength λ), H (phase, e.g. Airyscan detector elements, or lifetime
+  bins), M (mosaic tiles), V (view), I, R (rotation), A (angle), P (phase), L (exposure)
+  and Q (other), always in that order (:data:`~pixel_patrol_base.table.columns.ALL_AXES`),
+  so ``dim_order`` is a subsequence of ``TCZYXSEHMVIRAPLQ`` whatever the storage order was.
 - Y and X are always kept, even with extent 1. Any other axis of extent 1 is dropped: it
   holds no data of its own (bioio's singleton T/C/Z, for instance).
-- Other letters map to the first free canonical letter in a preference order: ``I``
-  (image sequence) and ``Q`` (unknown) prefer Z, as bioio-tifffile does; ``E`` (lambda)
-  and ``H`` (lifetime bins) prefer C; all others prefer T.
-- An axis left without a free letter is folded (merged, C order) into its neighbouring
-  T, C or Z axis, so no pixel is ever dropped.
+- A canonical letter keeps its axis: a wavelength sweep is an E axis, an Airyscan phase
+  axis an H axis, each with its own ``dim_e`` / ``dim_h`` rows.
+- *Generic* letters name a stack of unknown meaning: tifffile's ``I`` (image sequence)
+  and ``Q`` (unknown) by default. Like letters no rule knows (a CZI block axis ``B``),
+  they take the first free of Z, T and C (T, Z and C for unknown letters), as bioio
+  does; a generic letter with none free keeps its own, an unknown one becomes Q.
+- An axis left without a letter (a fifth unnamed stack, say) is folded (merged, C order)
+  into its neighbouring axis other than Y, X and S, so no pixel is ever dropped.
 
 The plan also reads a block: it translates a key in canonical coordinates into a key in
 source coordinates, and the block read back into canonical order. Units of pixel sizes
@@ -29,12 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from pixel_patrol_base.table.catalog import AXES
+from pixel_patrol_base.table.catalog import ALL_AXES, NON_SPATIAL_AXES
 
-_DIRECT = frozenset(AXES)
-_FOLD_TARGETS = frozenset("TCZ")
-_PREFERENCES: Mapping[str, str] = {"I": "ZTC", "Q": "ZTC", "E": "CTZ", "H": "CTZ"}
-_DEFAULT_PREFERENCE = "TZC"
+_DIRECT = frozenset(ALL_AXES)
+_FOLD_TARGETS = frozenset(NON_SPATIAL_AXES) - {"S"}
+GENERIC_AXES = "IQ"
+"""Letters that name a stack of unknown meaning by default (tifffile's sequence ``I`` and
+unknown ``Q``); they take a free Z, T or C letter first."""
+_GENERIC_PREFERENCE = "ZTC"
+_UNKNOWN_PREFERENCE = "TZCQ"
 
 SourceKey = tuple[slice, ...]
 
@@ -50,7 +59,7 @@ class AxisPlan:
     Attributes:
         source_axes: Axis letters as the library gives them, upper case.
         source_shape: Extent per source axis.
-        dim_order: Canonical letters, a subsequence of ``TCZYXS``.
+        dim_order: Canonical letters, a subsequence of ``ALL_AXES``.
         groups: For each letter of ``dim_order``, the source axes it holds (more than one
             where axes were folded), in source order.
     """
@@ -163,13 +172,16 @@ def _shift(sel: int | slice, offset: int) -> int | slice:
     return slice(start, stop, sel.step)
 
 
-def plan_axes(axes: str, shape: Sequence[int]) -> AxisPlan:
+def plan_axes(axes: str, shape: Sequence[int], *, generic: str = GENERIC_AXES) -> AxisPlan:
     """Map source axis letters and extents to canonical axes (rules in the module doc).
 
     Args:
         axes: One letter per source axis (tifffile axis codes, bioio dims, or letters
             derived from OME-Zarr axis names); case does not matter.
         shape: Extent per source axis.
+        generic: The letters that name a stack of unknown meaning in this library
+            (:data:`GENERIC_AXES` unless given; a CZI's ``I`` is its illumination axis, so
+            the CZI reader passes none).
 
     Raises:
         AxisError: when Y or X is missing, or an axis cannot be placed.
@@ -179,26 +191,30 @@ def plan_axes(axes: str, shape: Sequence[int]) -> AxisPlan:
     if len(letters) != len(dims):
         raise AxisError(f"axes {axes!r} do not match shape {dims}")
     kept = [i for i, (a, n) in enumerate(zip(letters, dims, strict=True)) if n > 1 or a in "YX"]
+    wandering = set(generic.upper())
     assigned: dict[int, str] = {}
     for i in kept:
-        if letters[i] in _DIRECT and letters[i] not in assigned.values():
-            assigned[i] = letters[i]
+        own = letters[i]
+        if own in _DIRECT and own not in wandering and own not in assigned.values():
+            assigned[i] = own
     if "Y" not in assigned.values() or "X" not in assigned.values():
         raise AxisError(f"axes {axes!r} have no Y and X axis; an image needs both")
     for i in kept:
         if i not in assigned:
-            free = [
-                c
-                for c in _PREFERENCES.get(letters[i], _DEFAULT_PREFERENCE)
-                if c not in assigned.values()
-            ]
+            own = letters[i]
+            order = (
+                _GENERIC_PREFERENCE + own
+                if own in wandering and own in _DIRECT
+                else _UNKNOWN_PREFERENCE
+            )
+            free = [c for c in order if c not in assigned.values()]
             if free:
                 assigned[i] = free[0]
     members: dict[int, list[int]] = {i: [i] for i in assigned}
     for pos, i in enumerate(kept):
         if i not in assigned:
             members[_fold_target(kept, pos, assigned, axes)].append(i)
-    groups = sorted(members.items(), key=lambda item: AXES.index(assigned[item[0]]))
+    groups = sorted(members.items(), key=lambda item: ALL_AXES.index(assigned[item[0]]))
     return AxisPlan(
         source_axes=letters,
         source_shape=dims,
@@ -228,7 +244,7 @@ def canonical_letters(axes: str, shape: Sequence[int]) -> str | None:
         letters[group[0]] = letter
     for i, source in enumerate(plan.source_axes):
         if letters[i] is None:
-            free = [c for c in (source, *AXES) if c in _DIRECT and c not in letters]
+            free = [c for c in (source, *ALL_AXES) if c in _DIRECT and c not in letters]
             if not free:
                 return None
             letters[i] = free[0]
@@ -236,7 +252,8 @@ def canonical_letters(axes: str, shape: Sequence[int]) -> str | None:
 
 
 def _fold_target(kept: list[int], pos: int, assigned: Mapping[int, str], axes: str) -> int:
-    """The T, C or Z axis next to ``kept[pos]`` (across other unplaced axes) to fold into."""
+    """The axis next to ``kept[pos]`` (across other unplaced axes; not Y, X or S) to fold
+    into."""
     for direction in (1, -1):
         p = pos + direction
         while 0 <= p < len(kept) and kept[p] not in assigned:
@@ -249,7 +266,7 @@ def _fold_target(kept: list[int], pos: int, assigned: Mapping[int, str], axes: s
 def default_axes(ndim: int) -> str:
     """Axis letters for an array that names none: ``YX``, ``ZYX``, ``CZYX``, ``TCZYX``.
 
-    Axes beyond five get ``Q`` and are folded into T.
+    Axes beyond five get ``Q``: the first is a Q axis, any further one is folded into T.
     """
     if ndim < 2:
         raise AxisError(f"a {ndim}-dimensional array is not an image; it needs Y and X")

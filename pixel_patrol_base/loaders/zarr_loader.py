@@ -47,7 +47,8 @@ from pixel_patrol_base.plugins.contracts import ImageInfo
 READER = "zarr"
 _NAME_LETTERS: Mapping[str, str] = {
     "t": "T", "time": "T", "c": "C", "ch": "C", "channel": "C", "z": "Z", "y": "Y",
-    "x": "X", "s": "S", "rgb": "S", "sample": "S", "samples": "S",
+    "x": "X", "s": "S", "rgb": "S", "sample": "S", "samples": "S", "lambda": "E",
+    "wavelength": "E", "angle": "A", "view": "V", "tile": "M", "mosaic": "M",
 }  # fmt: skip
 _TYPE_LETTERS: Mapping[str, str] = {"time": "T", "channel": "C", "space": "Q"}
 

@@ -50,7 +50,7 @@ from pixel_patrol_base.imaging.tiles import Tile
 from pixel_patrol_base.imaging.types import FloatArray
 from pixel_patrol_base.plugins.contracts import TileVisitor
 from pixel_patrol_base.processors.manifest import HASH_METADATA
-from pixel_patrol_base.table.catalog import AXES
+from pixel_patrol_base.table.catalog import ALL_AXES
 
 METADATA = HASH_METADATA
 ID = METADATA.id
@@ -65,9 +65,10 @@ RESIDUAL_NORM = 6.0  # ‖N‖₂ of Immerkaer's kernel
 
 
 def canonical_axes(image: ImageContext) -> tuple[str, ...]:
-    """The image's axes in canonical order (T, C, Z, Y, X, S), other letters last."""
-    known = [a for a in AXES if a in image.dim_order or a in "YX"]
-    return (*known, *(a for a in image.dim_order if a not in AXES))
+    """The image's axes in canonical order (T, C, Z, Y, X, S, then the further axes E, H,
+    M, ...), other letters last."""
+    known = [a for a in ALL_AXES if a in image.dim_order or a in "YX"]
+    return (*known, *(a for a in image.dim_order if a not in ALL_AXES))
 
 
 def content_header(image: ImageContext) -> bytes:

@@ -150,8 +150,9 @@ THUMBNAIL_COLUMNS: tuple[Column, ...] = (
     Column(
         "thumbnail",
         "binary",
-        "PNG of the image, longest side thumbnail_size (64 px by default): middle T, max "
-        "projection over Z, up to 6 channels in false colour (red, green, blue, cyan, "
+        "PNG of the image, longest side thumbnail_size (64 px by default): middle T (and "
+        "the middle index of every further axis, e.g. H, E or M), max projection over Z, "
+        "up to 6 channels in false colour (red, green, blue, cyan, "
         "magenta, yellow; one channel in grey), RGB samples as colour. Pixels are sampled "
         "with a stride (or read from a lower pyramid level), linearly stretched from "
         "thumbnail_norm_min (black) to thumbnail_norm_max (full), then area-averaged.",
@@ -432,16 +433,17 @@ _LEAF_PLANE = (
     "level-0 row the image's; null on other rows and when slice_size cuts Y or X."
 )
 _GRID = (
-    "G = the 32×32 grid of block means of the plane's finite pixels (plane row r in "
-    "grid row ⌊32·r / rows⌋, likewise columns), normalised: clipped to [p1, p99.9] of "
-    "the 1,024 means (numpy linear percentiles) and mapped to [0, 1]. At level 0, the "
-    "mean of the G of every plane (T, C, Z, S) that has signal, mapped from its own "
-    "[min, max] to [0, 1] (for a single plane: its G). Null for planes under 32 px on "
-    "a side, with an empty block, or without signal: p99.9 − p1 of the block means not "
-    "above 10·σ/√n, σ the Immerkaer noise σ of the centre crop of at most 128×128 "
-    "(median |N ∗ I| / (6 · 0.67449) at even crop rows and columns, as noise_sigma; at "
-    "least 1/√12 for integers), n the smallest block's pixel count (so constant planes "
-    "and pure noise get null; smooth illumination without objects counts as signal)."
+    "G = the 32×32 grid of block means of the plane's finite pixels (plane row r in grid "
+    "row ⌊32·r / rows⌋, likewise columns), normalised: clipped to [p1, p99.9] of the "
+    "1,024 means (numpy linear percentiles) and mapped to [0, 1]. At level 0, the mean of "
+    "the G of every plane (each index along the axes but Y and X) that has signal, mapped "
+    "from its own [min, max] to [0, 1] (for a single plane: its G). Null for planes under "
+    "32 px on a side, with an empty block, or without signal: p99.9 − p1 of the block "
+    "means not above 10·σ/√n, σ the Immerkaer noise σ of the centre crop of at most "
+    "128×128 (median |N ∗ I| / (6 · 0.67449) at even crop rows and columns, as "
+    "noise_sigma; at least 1/√12 for integers), n the smallest block's pixel count (so "
+    "constant planes and pure noise get null; smooth illumination without objects counts "
+    "as signal)."
 )
 
 HASH_COLUMNS: tuple[Column, ...] = (
@@ -451,9 +453,10 @@ HASH_COLUMNS: tuple[Column, ...] = (
         "Hash of the pixels, the same for the same pixels whatever the file format, "
         "compression, chunking or tiling: 32 hex digits of BLAKE3 (16-byte output) of "
         "the UTF-8 text '<dtype>;<shape>;' (numpy dtype name; the extents of the axes "
-        "longer than 1, in the order T, C, Z, Y, X, S, then any other axis, joined by "
-        "'x', e.g. 'uint16;3x512x512;') followed by D(plane) of every plane in the order "
-        "of their (T, C, Z, S) indices, where " + _PLANE_DIGEST + ". Level 0 only; null "
+        "longer than 1, in the order T, C, Z, Y, X, S, E, H, M, V, I, R, A, P, L, Q, "
+        "joined by 'x', e.g. 'uint16;3x512x512;') followed by D(plane) of every plane in "
+        "the order of their indices along the axes other than Y and X (that order too), "
+        "where " + _PLANE_DIGEST + ". Level 0 only; null "
         "when slice_size cuts Y or X, or when the engine cuts a plane's rows into pieces "
         "(planes wider than mb_per_task·2²⁰ / 128 pixels: 2 million at the default).",
         producer=_HASH_ID,

@@ -1,11 +1,13 @@
 """``thumbnail``: a small PNG of the whole image (level-0 rows only).
 
-Composition: the middle time point; a maximum projection over Z; up to six channels as
-a false-colour composite (one channel shows grey); RGB(A) samples kept as colour. The
-pixels are taken with a stride of ``max(1, longest side // (4 × thumbnail_size))`` from the
-tiles the engine reads anyway, or from a lower pyramid level when the loader has one, so
-no image is read in full just for its thumbnail. The strided canvas is stretched between
-its 0.5th and 99.5th percentiles and resized (area average) to ``thumbnail_size``.
+Composition: the middle time point (and the middle index of every further axis, such as
+Airyscan phases H, a wavelength sweep E or mosaic tiles M); a maximum projection over Z;
+up to six channels as a false-colour composite (one channel shows grey); RGB(A) samples
+kept as colour. The pixels are taken with a stride of ``max(1, longest side // (4 ×
+thumbnail_size))`` from the tiles the engine reads anyway, or from a lower pyramid level
+when the loader has one, so no image is read in full just for its thumbnail. The strided
+canvas is stretched between its 0.5th and 99.5th percentiles and resized (area average)
+to ``thumbnail_size``.
 """
 
 from __future__ import annotations
@@ -49,8 +51,14 @@ def stride(image: ImageContext) -> int:
     return max(1, longest // (4 * image.thumbnail_size))
 
 
-def _middle_t(image: ImageContext) -> int:
-    return image.size("T") // 2
+_COMPOSED_AXES = frozenset("CZSYX")
+"""Axes the thumbnail draws whole (channels and samples composed, Z projected); along
+every other one it takes the middle index."""
+
+
+def middles(image: ImageContext) -> dict[str, int]:
+    """The index the thumbnail takes along each axis it does not compose: the middle."""
+    return {a: image.size(a) // 2 for a in image.plane_axes if a not in _COMPOSED_AXES}
 
 
 def _sampled(tile: Tile, step: int) -> tuple[slice, slice, Any]:
@@ -74,9 +82,10 @@ class ThumbnailProcessor:
     uses_overview = True
 
     def wants(self, leaf: Leaf) -> bool:
-        """Leaves holding the middle time point and one of the first six channels."""
+        """Leaves holding the middle time point (and middle further indices) and one of
+        the first six channels."""
         image = leaf.image
-        return leaf.covers("T", _middle_t(image)) and (
+        return all(leaf.covers(a, i) for a, i in middles(image).items()) and (
             "C" not in leaf.start or leaf.start["C"] < MAX_CHANNELS
         )
 
@@ -85,12 +94,14 @@ class ThumbnailProcessor:
         image = leaf.image
         step = stride(image)
         shape = (-(-image.size("Y") // step), -(-image.size("X") // step))
-        middle = _middle_t(image)
+        middle = middles(image)
         canvases: dict[tuple[int, int], FloatArray] = {}
 
         def visit(tile: Tile) -> None:
             plane = tile.plane
-            if plane.get("T", middle) != middle or plane.get("C", 0) >= MAX_CHANNELS:
+            if plane.get("C", 0) >= MAX_CHANNELS or any(
+                plane.get(a, i) != i for a, i in middle.items()
+            ):
                 return
             key = (plane.get("C", 0), plane.get("S", 0))
             if key not in canvases:

@@ -27,7 +27,7 @@ from typing import Any
 
 from pixel_patrol_base.errors import SettingsError
 from pixel_patrol_base.settings.paths import path_value
-from pixel_patrol_base.table.catalog import AXES
+from pixel_patrol_base.table.catalog import ALL_AXES
 
 Check = Callable[[Any, str], Any]
 """``check(value, name) -> normalised value``; raises on an invalid value."""
@@ -282,8 +282,10 @@ def extensions_to_config(values: Mapping[str, Any]) -> list[str] | str:
 
 def _slice_axis(key: Any, name: str) -> str:
     axis = key.strip().upper() if isinstance(key, str) else None
-    if axis not in AXES:
-        raise SettingsError(f"{name} has unknown dimension {key!r}; use one of {', '.join(AXES)}")
+    if axis not in ALL_AXES:
+        raise SettingsError(
+            f"{name} has unknown dimension {key!r}; use one of {', '.join(ALL_AXES)}"
+        )
     return str(axis)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pixel_patrol_base.settings import checks, text
-from pixel_patrol_base.table.catalog import AXES
+from pixel_patrol_base.table.catalog import ALL_AXES
 
 DEFAULT_SLICE_SIZE = checks.DEFAULT_SLICE_SIZE
 DEFAULT_MB_PER_TASK = 256.0
@@ -212,15 +212,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Mapping[str, int] | None",
         None,
         checks.slice_size,
-        help="leaf block size of one dimension (T, C, Z, Y, X, S), repeatable, e.g. "
-        "--slice-size Z=1 --slice-size Y=512; -1 is the full extent "
-        "(default: T, C, Z, S = 1; Y, X = -1)",
+        help="leaf block size of one dimension (T, C, Z, Y, X, S, or a further axis "
+        "such as H or E), repeatable, e.g. --slice-size Z=1 --slice-size Y=512; -1 is "
+        "the full extent (default: 1 for every axis but Y, X = -1)",
         doc="Leaf block size per axis; -1 = the full extent.",
         cli=CliOption("--slice-size", "DIM=N", action="append", parse=text.slice_size),
         config_key="slice_size",
         schema={
             "type": "object",
-            "propertyNames": {"enum": list(AXES)},
+            "propertyNames": {"enum": list(ALL_AXES)},
             "additionalProperties": {
                 "type": "integer",
                 "minimum": -1,

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pixel_patrol_base.table.columns import (
+    ALL_AXES,
     AXES,
     CORE_PRODUCER,
     COUNT,
+    EXTRA_AXES,
     FRACTION,
     LOGICAL_TYPES,
     NON_SPATIAL_AXES,
@@ -44,10 +46,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "ALL_AXES",
     "AXES",
     "CORE_COLUMNS",
     "CORE_PRODUCER",
     "COUNT",
+    "EXTRA_AXES",
     "FRACTION",
     "LOGICAL_TYPES",
     "NON_SPATIAL_AXES",
@@ -166,8 +170,9 @@ def register(columns: Iterable[Column]) -> None:
 
 
 def key_columns() -> list[str]:
-    """The row key: ``(path, child_id, obs_level, dim_*)``."""
-    return ["path", "child_id", "obs_level", *[f"dim_{a.lower()}" for a in AXES]]
+    """The row key: ``(path, child_id, obs_level, dim_*)``, over every axis letter (a
+    table holds the ``dim_*`` of the standard axes and of the further axes it has)."""
+    return ["path", "child_id", "obs_level", *[f"dim_{a.lower()}" for a in ALL_AXES]]
 
 
 def arrow_type(logical: str) -> pa.DataType:

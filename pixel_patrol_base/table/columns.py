@@ -13,9 +13,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 AXES: tuple[str, ...] = ("T", "C", "Z", "Y", "X", "S")
-"""Canonical dimension letters: time, channel, depth, rows, columns, samples (RGB)."""
+"""The standard dimension letters: time, channel, depth, rows, columns, samples (RGB).
+Every table has their ``dim_<axis>`` and ``size_<axis>`` columns."""
 
-NON_SPATIAL_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
+EXTRA_AXES: tuple[str, ...] = ("E", "H", "M", "V", "I", "R", "A", "P", "L", "Q")
+"""Further axes an image may store, each kept as an axis of its own: E wavelength (λ),
+H phase or lifetime bins (Airyscan detector elements), M mosaic tiles, V view, I
+illumination or image sequence, R rotation, A angle, P phase, L exposure, Q other. Their
+``dim_<axis>`` and ``size_<axis>`` columns exist in a table where an image has the axis."""
+
+ALL_AXES: tuple[str, ...] = (*AXES, *EXTRA_AXES)
+"""Every axis letter, in canonical order: ``dim_order`` is a subsequence of it."""
+
+NON_SPATIAL_AXES: tuple[str, ...] = tuple(a for a in ALL_AXES if a not in ("Y", "X"))
 """Axes that obs_level rows step over; Y and X span the image unless slice_size says so."""
 
 CORE_PRODUCER = "core"
@@ -118,16 +128,17 @@ class Column:
         """Whether ``name`` is a pattern expanded once per axis."""
         return "<axis>" in self.name
 
-    def expand(self) -> list[str]:
-        """Concrete column names: one per axis for a pattern, else ``[name]``."""
+    def expand(self, axes: tuple[str, ...] = AXES) -> list[str]:
+        """Concrete column names: one per axis of ``axes`` (the standard ones unless
+        given) for a pattern, else ``[name]``."""
         if not self.is_pattern:
             return [self.name]
-        return [self.name.replace("<axis>", axis.lower()) for axis in AXES]
+        return [self.name.replace("<axis>", axis.lower()) for axis in axes]
 
     def matches(self, name: str) -> bool:
         """Whether the concrete column ``name`` belongs to this declaration."""
         if not self.is_pattern:
             return name == self.name
         head, tail = self.name.split("<axis>")
-        axes = "|".join(a.lower() for a in AXES)
+        axes = "|".join(a.lower() for a in ALL_AXES)
         return re.fullmatch(f"{re.escape(head)}({axes}){re.escape(tail)}", name) is not None

@@ -134,8 +134,9 @@ def _header_columns() -> list[Column]:
         Column(
             "dim_order",
             "string",
-            "Axes of the image in storage order, canonical letters T, C, Z, Y, X, S "
-            "(S = samples, e.g. RGB).",
+            "Axes of the image in canonical order: T, C, Z, Y, X, S (S = samples, e.g. "
+            "RGB), then the further axes it stores, E (wavelength), H (phase, e.g. "
+            "Airyscan detector elements), M (mosaic tiles), V, I, R, A, P, L, Q.",
             producer="loader",
             levels=Levels.IMAGE,
         ),

@@ -22,13 +22,15 @@ from pixel_patrol_base.errors import (
     UnknownWidgetError,
     ViewOptionError,
 )
+from pixel_patrol_base.table.columns import NON_SPATIAL_AXES
 from pixel_patrol_base.viewing.filters import coerce_filter_value
 
 if TYPE_CHECKING:
     from pixel_patrol_base.project import Project
     from pixel_patrol_base.viewing.widgets import Filter, ViewState
 
-DIMENSION_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
+DIMENSION_AXES: tuple[str, ...] = NON_SPATIAL_AXES
+"""Axes a view can select one index of: T, C, Z, S and the further axes (E, H, M, ...)."""
 """Axes a dimension selection may name (``dim_<axis>`` columns)."""
 
 _INDEX = re.compile(r"^[0-9]{1,18}$")
@@ -156,7 +158,8 @@ def build_filters(
 def check_dim(key: object, raw: object, columns: Mapping[str, str]) -> tuple[str, int]:
     """One dimension selection ``axis = index`` as ``("Z", 0)``, checked.
 
-    The axis is T, C, Z or S (any case) and the report has its ``dim_<axis>`` column;
+    The axis is one other than Y and X (any case) and the report has its
+    ``dim_<axis>`` column;
     the index is a whole number from 0 to 10^18 (an int, or text of digits only).
 
     Raises:
@@ -164,8 +167,10 @@ def check_dim(key: object, raw: object, columns: Mapping[str, str]) -> tuple[str
     """
     axis = str(key).strip().upper()
     if axis not in DIMENSION_AXES or f"dim_{axis.lower()}" not in columns:
+        present = [a for a in DIMENSION_AXES if f"dim_{a.lower()}" in columns]
         raise ViewOptionError(
-            f"dimension '{key}' is unknown; pass one of {', '.join(DIMENSION_AXES)}"
+            f"dimension '{key}' is not one of this report's; pass one of "
+            f"{', '.join(present) or '(none: the report has no dimension columns)'}"
         )
     text = str(raw).strip()
     if isinstance(raw, bool) or not isinstance(raw, (str, int)) or not _INDEX.match(text):
@@ -181,7 +186,7 @@ def build_dims(
     """``{"z": "0"}`` as ``{"Z": 0}``, checked against the report's ``dim_*`` columns.
 
     Raises:
-        ViewOptionError: for an axis other than T, C, Z, S, one the report lacks, or an
+        ViewOptionError: for Y, X or an axis the report lacks, or an
             index that is not a whole number >= 0 (see :func:`check_dim`).
     """
     if dimensions is None:

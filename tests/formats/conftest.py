@@ -28,6 +28,7 @@ class Run:
     summary: dict[str, Any]
     stdout: str = ""
     returncode: int = 0
+    report: Path | None = None
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -75,7 +76,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     )
     df, meta = api.load(out)
     assert project.last_run is not None
-    return Run(df, meta, project.last_run)
+    return Run(df, meta, project.last_run, report=out)
 
 
 def _level0(run: Run) -> pl.DataFrame:
@@ -128,9 +129,8 @@ def test_each_hand_over_says_why_in_load_warnings(real_run: Run) -> None:
     assert warnings == [
         "bioio-lif presents this image as YX (64, 64), 4,096 pixels where the file stores "
         "81,920; read with liffile",
-        "the wavelength sweep λ (20 planes) is reported as C",
     ]
-    assert sweep["dim_order"].to_list() == ["CYX"]
+    assert sweep["dim_order"].to_list() == ["YXE"]  # the sweep is an axis of its own
 
 
 def test_lif_statistics_equal_liffiles_own_arrays(real_run: Run) -> None:
@@ -193,7 +193,71 @@ def test_the_mosaic_tiles_alone_give_the_scenes_statistics(real_run: Run) -> Non
     # its tiles alone give 1,038.1; bioio-czi's stitched scene, gaps included, 760.8
     assert tiles["mean_intensity"] == pytest.approx(1038.11, abs=0.01)
     assert tiles["min_intensity"] > 0
-    assert tiles["dim_order"] == "TYX" and tiles["size_t"] == 17
+    assert tiles["dim_order"] == "YXM" and tiles["size_m"] == 17
+
+
+@pytest.mark.parametrize(
+    ("path", "child_id", "axis", "extent"),
+    [
+        ("czi/LSM880_AiryScan.czi", "C0-3", "h", 32),  # Airyscan detector phases
+        ("czi/S3_1Pos_2Mosaic_T1_Z1_CH1.czi", "TR2", "m", 17),  # mosaic tiles
+        ("lif/LeicaLASX_wavelength-sweep_example.lif", "x_y_lambdaEmi", "e", 20),  # λ
+    ],
+)
+def test_a_further_axis_has_rows_of_its_own(
+    real_run: Run, path: str, child_id: str, axis: str, extent: int
+) -> None:
+    image = real_run.df.filter((pl.col("path") == path) & (pl.col("child_id") == child_id))
+    [whole] = image.filter(pl.col("obs_level") == 0).iter_rows(named=True)
+    assert whole[f"size_{axis}"] == extent and whole[f"dim_{axis}"] is None
+    others = [c for c in image.columns if c.startswith("dim_") and c != f"dim_{axis}"]
+    slices = image.filter(
+        (pl.col("obs_level") == 1)
+        & pl.col(f"dim_{axis}").is_not_null()
+        & pl.all_horizontal(pl.col(c).is_null() for c in others)
+    ).sort(f"dim_{axis}")
+    assert slices[f"dim_{axis}"].to_list() == list(range(extent))
+    assert slices[f"size_{axis}"].unique().to_list() == [1]
+    # the slices partition the image: together they give its pixel count and statistics
+    assert _row_stats(slices) == pytest.approx(
+        (whole["num_pixels"], whole["min_intensity"], whole["max_intensity"],
+         whole["mean_intensity"]), rel=1e-9
+    )  # fmt: skip
+
+
+def test_the_viewers_widgets_name_and_select_a_further_axis(real_run: Run) -> None:
+    import duckdb
+
+    from pixel_patrol_base.viewing import widgets as pw
+    from pixel_patrol_base.viewing.widgets.model import ImageRef
+
+    con = duckdb.connect(":memory:")
+    con.execute(f"CREATE VIEW pp_data AS SELECT * FROM read_parquet('{real_run.report}')")
+    columns = pw.table_columns(con)
+    widgets = pw.load_widgets()
+
+    def run(widget_id: str, state: pw.ViewState) -> dict[str, list[dict[str, Any]]]:
+        result = pw.run_widget(con, widgets[widget_id], state, columns)
+        return {name: table.to_pylist() for name, table in result.data.items()}
+
+    airyscan = ImageRef("czi/LSM880_AiryScan.czi", "C0-3")
+    image = pw.ViewState(image=airyscan).image_view()
+    slices = run("image-slices", image)["slices"]
+    phases = {r["index"]: r["value"] for r in slices
+              if r["axis"] == "H" and r["metric"] == "mean_intensity"}  # fmt: skip
+    expected = real_run.df.filter(
+        (pl.col("child_id") == "C0-3") & (pl.col("obs_level") == 1) & pl.col("dim_h").is_not_null()
+    )
+    pairs = zip(expected["dim_h"], expected["mean_intensity"], strict=True)
+    assert phases == pytest.approx(dict(pairs))
+    assert len(phases) == 32
+    # a report widget restricted to one phase: the rows that fix H=3 alone
+    one = run("violin-basic", pw.ViewState(dims={"H": 3}))["points"]
+    assert [r["value"] for r in one] == pytest.approx(
+        expected.filter(pl.col("dim_h") == 3)["mean_intensity"].to_list()
+    )
+    labels = {r["where"] for r in run("image-qc", image).get("issues", [])}
+    assert all(label == "whole image" or "=" in label for label in labels)
 
 
 def test_statistics_equal_the_plugins_own_array_where_its_reading_stands(

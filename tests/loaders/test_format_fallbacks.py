@@ -80,7 +80,7 @@ def test_a_mosaic_is_its_tiles_not_the_stitched_gap(tmp_path: Path) -> None:
     loader = get_loader("bioio")
     [info] = loader.read_header(path)
     assert info.extra["format_reader"] == "aicspylibczi"
-    assert (info.dim_order, info.shape) == ("TYX", (2, 20, 30))
+    assert (info.dim_order, info.shape) == ("YXM", (20, 30, 2))
     assert info.pixel_sizes == pytest.approx({"X": 0.5, "Y": 0.5})
     assert info.pixel_size_unit == "µm"
     said = info.extra["load_warnings"]
@@ -88,9 +88,9 @@ def test_a_mosaic_is_its_tiles_not_the_stitched_gap(tmp_path: Path) -> None:
         "bioio-czi presents this image as YX (20, 80), 1,600 pixels where the file stores "
         "1,200; read with aicspylibczi"
     )
-    assert "the mosaic tiles M (2 planes) is reported as T" in said
+    assert not any("reported as" in line for line in said)  # M is an axis of its own
     pixels = loader.read_array(path, info)
-    np.testing.assert_array_equal(pixels, np.stack(list(tiles.values())))
+    np.testing.assert_array_equal(pixels, np.stack(list(tiles.values()), axis=-1))
     assert pixels.min() == 100  # no zero-filled gap
 
 
@@ -176,10 +176,10 @@ def test_images_read_alike_by_both_get_the_other_images_line() -> None:
 @pytest.mark.parametrize(
     ("axes", "shape", "bioio_view", "dim_order"),
     [
-        ("RYX", (2, 8, 9), "YX (8, 9), 72 pixels where the file stores 144", "TYX"),
-        ("EHYX", (2, 3, 8, 9), "YX (8, 9), 72 pixels where the file stores 432", "TCYX"),
+        ("RYX", (2, 8, 9), "YX (8, 9), 72 pixels where the file stores 144", "YXR"),
+        ("EHYX", (2, 3, 8, 9), "YX (8, 9), 72 pixels where the file stores 432", "YXEH"),
         ("TZQCYX", (2, 2, 2, 2, 8, 9),
-         "TCZYX (2, 2, 2, 8, 9), 576 pixels where the file stores 1,152", "TCZYX"),
+         "TCZYX (2, 2, 2, 8, 9), 576 pixels where the file stores 1,152", "TCZYXQ"),
     ],
 )  # fmt: skip
 def test_a_tiff_axis_bioio_tifffile_drops_is_read_by_the_tifffile_loader(
@@ -203,3 +203,26 @@ def test_a_tiff_axis_bioio_tifffile_drops_is_read_by_the_tifffile_loader(
     assert read.size == pixels.size
     np.testing.assert_array_equal(np.sort(read, axis=None), np.sort(pixels, axis=None))
     np.testing.assert_array_equal(np.asarray(loader.open_array(path, info)), read)
+
+
+@pytest.mark.slow
+def test_process_verbose_prints_each_hand_over(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import tifffile
+
+    base = tmp_path / "data"
+    base.mkdir()
+    pixels = np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9)
+    tifffile.imwrite(base / "ryx.tif", pixels, metadata={"axes": "RYX"}, photometric="minisblack")
+    tifffile.imwrite(base / "plain.tif", pixels[0])
+    out = tmp_path / "report.parquet"
+    command = [sys.executable, "-m", "pixel_patrol_base.cli", "process", str(base), "-o", str(out)]
+    loud = subprocess.run([*command, "-v"], capture_output=True, text=True, timeout=300)
+    assert loud.returncode == 0, loud.stderr
+    [line] = [ln for ln in loud.stderr.splitlines() if "is read with" in ln]
+    assert "ryx.tif' is read with tifffile: bioio-tifffile presents this image as YX" in line
+    out.unlink()
+    quiet = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and "is read with" not in quiet.stderr

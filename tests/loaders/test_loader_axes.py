@@ -31,12 +31,17 @@ def _canonical(axes: str, source: np.ndarray, key: Any = slice(None)) -> np.ndar
         ("QYX", (7, 5, 6), "ZYX", (7, 5, 6)),  # plain multi-page TIFF
         ("IYX", (7, 5, 6), "ZYX", (7, 5, 6)),
         ("ZIYX", (2, 7, 5, 6), "TZYX", (7, 2, 5, 6)),  # Z taken: I goes to T
-        ("EYX", (4, 5, 6), "CYX", (4, 5, 6)),  # lambda is a channel
+        ("EYX", (4, 5, 6), "YXE", (5, 6, 4)),  # a wavelength sweep is an axis of its own
+        ("HCZYX", (32, 2, 3, 8, 8), "CZYXH", (2, 3, 8, 8, 32)),  # Airyscan phases
+        ("MTYX", (17, 2, 8, 8), "TYXM", (2, 8, 8, 17)),  # mosaic tiles
         ("SYX", (3, 5, 6), "YXS", (5, 6, 3)),  # planar RGB
-        ("RTCZYX", (2, 3, 4, 5, 6, 7), "TCZYX", (6, 4, 5, 6, 7)),  # R folded into T
-        ("TCZAYX", (2, 3, 4, 5, 6, 7), "TCZYX", (2, 3, 20, 6, 7)),  # A folded into Z
-        ("ATYX", (2, 3, 4, 5), "TZYX", (3, 2, 4, 5)),  # T taken: A goes to Z
-        ("ATCZYX", (2, 3, 1, 1, 4, 5), "TZYX", (3, 2, 4, 5)),  # dropped Z is free again
+        ("RTCZYX", (2, 3, 4, 5, 6, 7), "TCZYXR", (3, 4, 5, 6, 7, 2)),
+        ("TCZAYX", (2, 3, 4, 5, 6, 7), "TCZYXA", (2, 3, 4, 6, 7, 5)),
+        ("ATCZYX", (2, 3, 1, 1, 4, 5), "TYXA", (3, 4, 5, 2)),
+        ("QTCZYX", (2, 3, 4, 5, 6, 7), "TCZYXQ", (3, 4, 5, 6, 7, 2)),  # no free T, C, Z
+        ("BTYX", (2, 3, 4, 5), "TZYX", (3, 2, 4, 5)),  # unknown letter: first free of T, Z
+        ("BTCZYX", (2, 3, 4, 5, 6, 7), "TCZYXQ", (3, 4, 5, 6, 7, 2)),  # none free: Q
+        ("TCZQQYX", (2, 3, 4, 5, 6, 7, 8), "TCZYXQ", (2, 3, 4, 7, 8, 30)),  # folded into Q
         ("yx", (5, 6), "YX", (5, 6)),
     ],
 )
@@ -47,14 +52,23 @@ def test_plan_maps_letters(
     assert (plan.dim_order, plan.shape) == (dim_order, canonical_shape)
 
 
+def test_a_library_without_generic_letters_keeps_its_i_axis() -> None:
+    # A CZI's I is its illumination axis, a TIFF's I an image sequence (taken as Z).
+    assert plan_axes("IZYX", (2, 3, 4, 5)).dim_order == "TZYX"
+    assert plan_axes("IZYX", (2, 3, 4, 5), generic="").dim_order == "ZYXI"
+
+
 def test_read_reorders_and_folds_like_numpy() -> None:
     rng = np.random.default_rng(0)
     tzcyx = rng.integers(0, 1000, (2, 3, 4, 5, 6))
     np.testing.assert_array_equal(_canonical("TZCYX", tzcyx), tzcyx.transpose(0, 2, 1, 3, 4))
     syx = rng.integers(0, 255, (3, 5, 6))
     np.testing.assert_array_equal(_canonical("SYX", syx), syx.transpose(1, 2, 0))
-    rtczyx = rng.integers(0, 1000, (2, 3, 4, 5, 6, 7))
-    np.testing.assert_array_equal(_canonical("RTCZYX", rtczyx), rtczyx.reshape(6, 4, 5, 6, 7))
+    qqtczyx = rng.integers(0, 1000, (2, 2, 3, 4, 5, 6, 7))  # Q0 its own, Q1 folded into T
+    np.testing.assert_array_equal(
+        _canonical("QQTCZYX", qqtczyx),
+        qqtczyx.transpose(1, 2, 3, 4, 5, 6, 0).reshape(6, 4, 5, 6, 7, 2),
+    )
     single = rng.integers(0, 9, (1, 1, 1, 5, 6))
     np.testing.assert_array_equal(_canonical("TCZYX", single), single[0, 0, 0])
 
@@ -68,7 +82,7 @@ def test_read_reorders_and_folds_like_numpy() -> None:
         (slice(None), slice(1, 3)),
         (slice(None, None, -1), 0, slice(None, None, 2)),
         (Ellipsis, slice(4, 0, -2)),
-        (slice(1, 5, 3), Ellipsis, 3),
+        (slice(1, 5, 3), Ellipsis, 1),
         (slice(3, 3),),
         (np.int64(2), slice(None)),
         ([0, 2],),  # fancy: read whole, index in memory
@@ -77,13 +91,13 @@ def test_read_reorders_and_folds_like_numpy() -> None:
 )
 def test_read_of_any_key_equals_numpy(key: Any) -> None:
     rng = np.random.default_rng(1)
-    source = rng.integers(0, 1000, (2, 3, 4, 5, 6, 7))  # R T C Z Y X: R folds into T
-    full = source.reshape(6, 4, 5, 6, 7)
-    np.testing.assert_array_equal(_canonical("RTCZYX", source, key), full[key])
+    source = rng.integers(0, 1000, (2, 2, 3, 4, 5, 6, 7))  # Q Q T C Z Y X: Q1 folds into T
+    full = source.transpose(1, 2, 3, 4, 5, 6, 0).reshape(6, 4, 5, 6, 7, 2)
+    np.testing.assert_array_equal(_canonical("QQTCZYX", source, key), full[key])
 
 
 def test_read_of_one_folded_index_reads_one_source_index() -> None:
-    folded = plan_axes("RTCZYX", (2, 3, 4, 5, 6, 7))
+    folded = plan_axes("QQTCZYX", (2, 2, 3, 4, 5, 6, 7))
     seen: list[tuple[slice, ...]] = []
 
     def read(k: tuple[slice, ...]) -> np.ndarray:
@@ -92,8 +106,10 @@ def test_read_of_one_folded_index_reads_one_source_index() -> None:
             [len(range(*s.indices(n))) for s, n in zip(k, folded.source_shape, strict=True)]
         )
 
-    assert folded.read((4, 0), read).shape == (5, 6, 7)
-    assert seen == [(slice(1, 2), slice(1, 2), slice(0, 1), slice(0, 5), slice(0, 6), slice(0, 7))]
+    assert folded.read((4, 0), read).shape == (5, 6, 7, 2)
+    assert seen == [
+        (slice(0, 2), slice(1, 2), slice(1, 2), slice(0, 1), slice(0, 5), slice(0, 6), slice(0, 7))
+    ]
 
 
 @pytest.mark.parametrize(("axes", "shape"), [("ZY", (3, 4)), ("TCZ", (2, 3, 4)), ("YXT", (2,))])

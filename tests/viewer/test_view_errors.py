@@ -108,7 +108,11 @@ def test_port_in_use(
             {"filter_by": {"size_bytes": {"op": "gt", "value": "big"}}},
             "is not a number",
         ),
-        (["--dim", "Q=0"], {"dimensions": {"q": "0"}}, "dimension 'Q' is unknown"),
+        (
+            ["--dim", "Q=0"],
+            {"dimensions": {"q": "0"}},
+            "dimension 'Q' is not one of this report's; pass one of T, C, Z, S",
+        ),
         (["--dim", "Z=-1"], {"dimensions": {"Z": "-1"}}, "is not an index >= 0"),
         (
             ["--palette", "rainbow-ish"],

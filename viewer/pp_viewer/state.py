@@ -41,7 +41,8 @@ NOTICES = "pp_notices"
 IMAGE = "pp_image"
 """The :class:`ImageRef` the single-image view shows, or None (the report)."""
 ALL = "all"
-AXES = ("T", "C", "Z", "S")
+AXES = pw.DIM_AXES
+"""Axes the sidebar has a selector for (those of them the report has)."""
 _SEEDED = "pp_seeded"
 _PUBLISHED = "pp_published"
 _OPENERS = "pp_openers"

@@ -1,12 +1,13 @@
 """Zeiss CZI files read with aicspylibczi, one of the libraries bioio-czi is built on.
 
 Every scene (``S``) is one image; its id is the scene's name in the metadata, else
-``'<file stem>-<index>'``. Every other axis aicspylibczi reports is kept: B, V, H
-(Airyscan detector phases, for one), T, C, Z, M (mosaic tiles), I, R, and A (samples,
-as S). Axes that are no canonical letter are placed by the axis rules
-(:mod:`pixel_patrol_base.loaders.axes`), and the row says where they went. A mosaic is
-read tile by tile, as acquired: its statistics cover the tiles, not the fill between
-them.
+``'<file stem>-<index>'``. Every other axis aicspylibczi reports is kept as an axis of
+its own: T, C, Z, H (Airyscan detector phases, for one), M (mosaic tiles), V (view), I
+(illumination), R (rotation), and A (samples, as S). The block axis B, which no
+canonical letter names, is placed by the axis rules
+(:mod:`pixel_patrol_base.loaders.axes`), and the row says where it went. A mosaic is
+read tile by tile, as acquired (one M index per tile): its statistics cover the tiles,
+not the fill between them.
 
 The image is what the file's subblocks hold, never a box around them filled with
 zeros. A scene whose planes are no full grid (an Airyscan file stores 32 phases for
@@ -229,7 +230,7 @@ def _image(  # noqa: PLR0917 - the parts of one header, all needed
     notes: list[str],
     name: str,
 ) -> LibraryImage:
-    plan = plan_axes(_letters(grid.dims), grid.shape)
+    plan = plan_axes(_letters(grid.dims), grid.shape, generic="")  # I: illumination
     warnings = [*notes, *renamed_axes(plan, dict(_NAMES))]
     tiles = len(grid.coords.get("M", ()))
     if tiles > 1:

@@ -1,10 +1,10 @@
 """Leica LIF files read with liffile, the library bioio-lif is built on.
 
 Every image (series) of the file is one image; its id is its name, or its path inside
-the file when names repeat. Axes are liffile's: T, C, Z, Y, X and S as they are; the
-emission and excitation wavelength sweeps (λ, Λ) and mosaic tiles (M) are placed by the
-axis rules (:mod:`pixel_patrol_base.loaders.axes`: a wavelength prefers C, a tile axis
-T), and the row says where they went. An XZ or XT scan stores no Y axis: the frame's
+the file when names repeat. Axes are liffile's: T, C, Z, Y, X, S and mosaic tiles (M)
+as they are; a wavelength sweep (λ or Λ) is an E axis of its own (a second one is placed
+by the axis rules of :mod:`pixel_patrol_base.loaders.axes`, and the row says where it
+went). An XZ or XT scan stores no Y axis: the frame's
 other axis is reported as Y, and the row says so. Pixel sizes come from the XML's
 ``DimensionDescription`` (``Length / (NumberOfElements - 1)`` in its ``Unit``), the
 declared bit depth from the channels' ``Resolution``; ``image_name`` is the series name,
@@ -34,8 +34,8 @@ from pixel_patrol_base.loaders.lazy import BlockSource
 
 READER = "liffile"
 _LETTERS = {"λ": "E", "Λ": "E"}
-"""liffile's dimension codes that are no canonical letter -> the letter the axis rules
-place (``E``: a wavelength axis, which prefers C)."""
+"""liffile's dimension codes that are no canonical letter -> the canonical one (``E``:
+the wavelength axis, kept as an axis of its own)."""
 _SPATIAL_IDS = {"1": "X", "2": "Y", "3": "Z"}
 """``DimensionDescription@DimID`` of the spatial axes."""
 

@@ -102,7 +102,8 @@ def _chunk_error(chunk: Path, exc: Exception) -> NotAReportError:
 
 def column_order(names: Sequence[str]) -> list[str]:
     """Catalog order for declared columns (patterns by axis), then the rest sorted."""
-    rank = {n: i for i, n in enumerate(n for c in catalog.all_columns() for n in c.expand())}
+    names_in_order = (n for c in catalog.all_columns() for n in c.expand(catalog.ALL_AXES))
+    rank = {n: i for i, n in enumerate(names_in_order)}
     declared = sorted((n for n in names if n in rank), key=rank.__getitem__)
     return declared + sorted(n for n in names if n not in rank)
 

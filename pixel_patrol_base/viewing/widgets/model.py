@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from pixel_patrol_base.errors import UnknownFilterOpError, WidgetStateError
+from pixel_patrol_base.table.columns import NON_SPATIAL_AXES
 
 FILTER_OPS: tuple[str, ...] = (
     "eq",
@@ -33,8 +34,9 @@ PAGES: tuple[str, ...] = ("report", "issues", "image")
 """Pages a widget declaration may name with its ``page`` key (default ``report``); the
 ``image`` page is the single-image view (:attr:`ViewState.image`)."""
 
-DIM_AXES: tuple[str, ...] = ("T", "C", "Z", "S")
-"""Axes a dimension selection may fix (column ``dim_<axis lower-case>``)."""
+DIM_AXES: tuple[str, ...] = NON_SPATIAL_AXES
+"""Axes a dimension selection may fix (column ``dim_<axis lower-case>``): T, C, Z, S and
+the further axes (E, H, M, ...)."""
 
 
 @dataclass(frozen=True)

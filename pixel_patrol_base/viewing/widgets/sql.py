@@ -17,12 +17,15 @@ from pixel_patrol_base.errors import (
     WidgetDeclarationError,
     WidgetStateError,
 )
-from pixel_patrol_base.viewing.widgets.model import Filter, ViewState
+from pixel_patrol_base.viewing.widgets.model import DIM_AXES, Filter, ViewState
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 """``{{name}}``; whitespace inside the braces is ignored."""
 
-RESERVED: tuple[str, ...] = ("group", "where", "filters", "dims", "level")
+SLICE_PLACEHOLDERS: tuple[str, ...] = ("slice_axis", "slice_index", "slice_label", "slice_order")
+"""Placeholders over the table's ``dim_*`` columns, so that a widget names a slice along
+any axis the table has (T, C, Z, S and the further axes such as H or E)."""
+RESERVED: tuple[str, ...] = ("group", "where", "filters", "dims", "level", *SLICE_PLACEHOLDERS)
 """Placeholder names set by the view state; control ids may not use them."""
 
 _SCALAR_TYPE = re.compile(r"^[A-Z][A-Z0-9_ ]*(\(\d+(,\s*\d+)?\))?$")
@@ -121,6 +124,8 @@ def compile_sql(
     - ``{{where}}``: ``(filters) AND (dims)``, or ``TRUE`` when both are empty;
     - ``{{level}}``: ``?`` bound to the number of selected dimensions (the ``obs_level``
       of the rows that a selection picks out);
+    - ``{{slice_axis}}``, ``{{slice_index}}``, ``{{slice_label}}``, ``{{slice_order}}``:
+      expressions over the table's ``dim_*`` columns (:func:`slice_sql`);
     - a control id: an :class:`Ident` value becomes a quoted identifier, any other value
       ``?``.
 
@@ -158,6 +163,8 @@ def _placeholder(
         return _selection_sql(name, state, columns)
     if name == "level":
         return "?", [len(state.dims)]
+    if name in SLICE_PLACEHOLDERS:
+        return slice_sql(name, columns), []
     if name in control_values:
         value = control_values[name]
         if isinstance(value, Ident):
@@ -167,6 +174,30 @@ def _placeholder(
         f"SQL placeholder {{{{{name}}}}} is neither one of {', '.join(RESERVED)} "
         "nor a control id of the widget"
     )
+
+
+def slice_sql(name: str, columns: Mapping[str, str]) -> str:
+    """The text of a slice placeholder, over the ``dim_*`` columns of :data:`DIM_AXES` the
+    table has, in that order (``NULL``, or ``''`` for the label, when it has none):
+
+    - ``{{slice_axis}}``: ``CASE WHEN "dim_t" IS NOT NULL THEN 'T' ... END``, the axis of
+      a row that fixes one;
+    - ``{{slice_index}}``: ``coalesce("dim_t", ...)``, its index along that axis;
+    - ``{{slice_label}}``: ``concat_ws(', ', 'T=' || "dim_t", ...)``, e.g. ``C=1, H=3``;
+    - ``{{slice_order}}``: ``"dim_t" NULLS FIRST, ...``, for ``ORDER BY``.
+    """
+    dims = [(a, quote_ident(f"dim_{a.lower()}", columns)) for a in DIM_AXES
+            if f"dim_{a.lower()}" in columns]  # fmt: skip
+    if not dims:
+        return "''" if name == "slice_label" else "NULL"
+    if name == "slice_axis":
+        return "CASE " + " ".join(f"WHEN {c} IS NOT NULL THEN '{a}'" for a, c in dims) + " END"
+    if name == "slice_index":
+        return f"coalesce({', '.join(c for _, c in dims)})"
+    if name == "slice_label":
+        labels = ", ".join(f"'{a}=' || {c}" for a, c in dims)
+        return f"concat_ws(', ', {labels})"
+    return ", ".join(f"{c} NULLS FIRST" for _, c in dims)
 
 
 def _selection_sql(

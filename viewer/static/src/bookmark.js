@@ -6,11 +6,10 @@
 // rest applies. toQuery writes a state back. Pure functions: no DOM (probeBookmark takes `sql`).
 // `image` (a path) and `child` (its child_id) open the single-image view; probeBookmark drops
 // them with a notice when the report has no such image (bookmark.py drop_missing_image).
-import { FILTER_OPS, filtersSql } from "./compile.js";
+import { AXES, FILTER_OPS, filtersSql } from "./compile.js";
 import { PALETTES } from "./palettes.js";
 import { compileWidget, groupOptions, resolveControls } from "./widgets.js";
 
-export const AXES = ["T", "C", "Z", "S"];
 export const MODES = ["issues", "overview", "full"];
 const MODE_NAMES = { issues: "Issues", overview: "Overview", full: "Full" };
 /** Every parameter the page reads; `data` is the report's address (source.js). */

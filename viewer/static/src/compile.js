@@ -4,7 +4,12 @@
 // (test/vectors.mjs) and in Chromium.
 
 export const FILTER_OPS = ["eq", "in", "gt", "lt", "ge", "le", "contains", "not_contains", "has"];
-export const RESERVED = ["group", "where", "filters", "dims", "level"];
+/** Axes a dimension selection may fix: Python's `DIM_AXES` (T, C, Z, S, then the further
+ * axes a table may have). */
+export const AXES = ["T", "C", "Z", "S", "E", "H", "M", "V", "I", "R", "A", "P", "L", "Q"];
+
+export const SLICE_PLACEHOLDERS = ["slice_axis", "slice_index", "slice_label", "slice_order"];
+export const RESERVED = ["group", "where", "filters", "dims", "level", ...SLICE_PLACEHOLDERS];
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 const SCALAR_TYPE = /^[A-Z][A-Z0-9_ ]*(\(\d+(,\s*\d+)?\))?$/;
 const COMPARE = { eq: "=", gt: ">", lt: "<", ge: ">=", le: "<=" };
@@ -102,6 +107,23 @@ export function dimsSql(state, columns) {
   return [parts.length ? parts.join(" AND ") : "TRUE", params];
 }
 
+/** The text of a slice placeholder over the table's dim_* columns (sql.py slice_sql). */
+export function sliceSql(name, columns) {
+  const dims = AXES.filter((a) => Object.hasOwn(columns, `dim_${a.toLowerCase()}`)).map((a) => [
+    a,
+    quoteIdent(`dim_${a.toLowerCase()}`, columns),
+  ]);
+  if (!dims.length) return name === "slice_label" ? "''" : "NULL";
+  if (name === "slice_axis") {
+    return `CASE ${dims.map(([a, c]) => `WHEN ${c} IS NOT NULL THEN '${a}'`).join(" ")} END`;
+  }
+  if (name === "slice_index") return `coalesce(${dims.map(([, c]) => c).join(", ")})`;
+  if (name === "slice_label") {
+    return `concat_ws(', ', ${dims.map(([a, c]) => `'${a}=' || ${c}`).join(", ")})`;
+  }
+  return dims.map(([, c]) => `${c} NULLS FIRST`).join(", ");
+}
+
 /**
  * Replace every {{name}} in `template`; returns [sql, params] (see sql.py compile_sql).
  * state: {group_col, filters: [{column, op, value}], dims: {Z: 0}}; columns: name -> type;
@@ -132,6 +154,7 @@ export function compileSql(template, state, columns, controlValues) {
       params.push(Object.keys(dims).length);
       return "?";
     }
+    if (SLICE_PLACEHOLDERS.includes(name)) return sliceSql(name, columns);
     if (Object.hasOwn(controlValues, name)) {
       const value = controlValues[name];
       if (value instanceof Ident) return quoteIdent(value.name, columns);

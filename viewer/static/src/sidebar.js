@@ -1,12 +1,10 @@
 // The sidebar: data, view mode, group by, filters, dimensions, display, widgets, export.
 // Same controls as the Streamlit app's sidebar (viewer/pp_viewer/sidebar.py).
-import { FILTER_OPS } from "./compile.js";
+import { AXES, FILTER_OPS } from "./compile.js";
 import { h, replaceChildren, select } from "./dom.js";
 import { offeredGroups } from "./grouping.js";
 import { DEFAULT_PALETTE, PALETTES } from "./palettes.js";
 import { groupOptions } from "./widgets.js";
-
-const AXES = ["T", "C", "Z", "S"];
 
 /** Fill the group-by list with the offered groups (by label); a group asked for by name stays. */
 function fillGroups(ctx, group) {
