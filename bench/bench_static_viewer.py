@@ -5,9 +5,11 @@ processed by the real pipeline into a temporary folder). The report's rows are r
 (with distinct paths) until the table holds 20,000 and 100,000 image rows; each table is
 opened in a real headless Chromium from a site folder over 127.0.0.1 with ``?data=``.
 Printed: the single file's size, and per table the seconds until the Issues page (the
-default view) has drawn every widget (target for 100,000 images: at most 5 s), then, in
-the Full mode, to the first chart and to all widgets drawn, with ratios against the
-unrepeated report measured in the same run.
+default view) has drawn every widget (target for 100,000 images: at most 5 s) with the
+viewer's own steps (fetch, DuckDB start, Parquet load, prepared statements, each
+widget's queries: its ``pp:`` performance measures), then, in the Full mode, to the
+first chart and to all widgets drawn, with ratios against the unrepeated report measured
+in the same run.
 """
 
 from __future__ import annotations
@@ -81,7 +83,12 @@ def time_issues_page(browser: Any, url: str) -> float:
     page.goto(url)
     page.wait_for_function("Number(document.body.dataset.renders || 0) >= 1", timeout=300_000)
     drawn = time.perf_counter() - start
+    steps = page.evaluate(
+        "performance.getEntriesByType('measure').filter((m) => m.name.startsWith('pp:'))"
+        ".map((m) => [m.name.slice(3), m.startTime, m.duration])"
+    )
     page.close()
+    PHASES[url] = steps
     return drawn
 
 
@@ -96,6 +103,19 @@ def time_to_chart(browser: Any, url: str) -> tuple[float, float]:
     full = time.perf_counter() - start
     page.close()
     return first, full
+
+
+PHASES: dict[str, list[tuple[str, float, float]]] = {}
+"""Per Issues-page URL: the viewer's ``pp:`` performance measures (name, start ms, ms)."""
+
+
+def print_phases(name: str, steps: list[tuple[str, float, float]]) -> None:
+    """Where the first draw of one table went: the viewer's own measures, in order."""
+    parts = ", ".join(
+        f"{step} {duration / 1e3:.2f} s (ends {(start + duration) / 1e3:.2f})"
+        for step, start, duration in sorted(steps, key=lambda s: s[1] + s[2])
+    )
+    print(f"{name:>14}: Issues page steps: {parts}")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -131,6 +151,8 @@ def main() -> None:
             }
             browser.close()
         server.shutdown()
+        for name, path in tables.items():
+            print_phases(name, PHASES.get(base + path.name, []))
         first0, full0 = results["baseline"]
         for name, (first, full) in results.items():
             size = tables[name].stat().st_size / 1e6

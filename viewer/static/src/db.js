@@ -84,22 +84,64 @@ export async function parquetMetadata(bytes) {
  * their histograms and thumbnails) decoded whole would not fit in WebAssembly's memory. */
 const ROW_GROUPS_PER_BATCH = 8;
 
-/** Replace table pp_data with the rows of a Parquet file given as bytes, a few row groups at
- * a time. */
-export async function loadParquet(db, bytes) {
+const DEFERRED = "pp_deferred";
+const LATER_TYPES = new Set(["BLOB", "DOUBLE", "FLOAT", "VARCHAR"]);
+const FULL = "pp_data_full";
+const quote = (name) => `"${name.replace(/"/g, '""')}"`;
+
+/** Insert `columns` (all: null) of `file` into table `name`, a few row groups at a time. */
+async function insertColumns(conn, file, name, columns) {
+  const groups = file.metadata().numRowGroups();
+  for (let first = 0; first === 0 || first < groups; first += ROW_GROUPS_PER_BATCH) {
+    const rowGroups = [];
+    for (let i = first; i < Math.min(groups, first + ROW_GROUPS_PER_BATCH); i++) rowGroups.push(i);
+    const options = { ...(groups ? { rowGroups } : {}), ...(columns ? { columns } : {}) };
+    const ipc = (await file.read(options)).intoIPCStream();
+    await conn.insertArrowFromIPCStream(ipc, { name, create: first === 0 });
+  }
+}
+
+/** The file's columns in order, with their DuckDB types (from its first row), and those to
+ * load later: the ones `needed` does not name that hold bulky values (BLOB or lists, such as
+ * histograms and thumbnails), text or floating-point metrics. Integers (dimension indices,
+ * the group-by list's counts), booleans and timestamps come first whatever `needed` says.
+ * None for a file of one batch of row groups. */
+async function splitColumns(conn, file, needed) {
+  const groups = file.metadata().numRowGroups();
+  const sample = (await file.read(groups ? { rowGroups: [0], limit: 1 } : {})).intoIPCStream();
+  await conn.query(`DROP TABLE IF EXISTS ${DEFERRED}`);
+  await conn.insertArrowFromIPCStream(sample, { name: DEFERRED, create: true });
+  const columns = tableRowsOf(
+    await conn.query(
+      `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_name = '${DEFERRED}' ORDER BY ordinal_position`,
+    ),
+  );
+  await conn.query(`DROP TABLE ${DEFERRED}`);
+  const later = (c) => !needed.has(c.name) && (LATER_TYPES.has(c.type) || c.type.endsWith("[]"));
+  return {
+    names: columns.map((c) => c.name),
+    deferred: groups > ROW_GROUPS_PER_BATCH ? columns.filter(later) : [],
+  };
+}
+
+/**
+ * Replace table pp_data with the rows of a Parquet file given as bytes, a few row groups at
+ * a time. A large file (more than one batch of row groups) is loaded in two passes: first
+ * the columns that `needed` names, and the cheap ones (see splitColumns), so that the first
+ * page draws without waiting for the others; then `fill()`, which the caller starts when
+ * it likes and which no query naming a deferred column may run before, adds them (one
+ * table swap). Resolves to {deferred: [{name, type}] (DuckDB types), fill}.
+ */
+export async function loadParquet(db, bytes, needed = new Set()) {
   await parquetModule();
   const file = await ParquetFile.fromFile(new Blob([bytes]));
   const conn = await db.connect();
+  let split;
   try {
     await conn.query(`DROP TABLE IF EXISTS ${TABLE}`);
-    const groups = file.metadata().numRowGroups();
-    for (let first = 0; first === 0 || first < groups; first += ROW_GROUPS_PER_BATCH) {
-      const rowGroups = [];
-      for (let i = first; i < Math.min(groups, first + ROW_GROUPS_PER_BATCH); i++) rowGroups.push(i);
-      const table = await file.read(groups ? { rowGroups } : {});
-      const ipc = table.intoIPCStream();
-      await conn.insertArrowFromIPCStream(ipc, { name: TABLE, create: first === 0 });
-    }
+    split = await splitColumns(conn, file, needed);
+    const later = new Set(split.deferred.map((c) => c.name));
+    await insertColumns(conn, file, TABLE, later.size ? split.names.filter((n) => !later.has(n)) : null);
     // duckdb-wasm has no ICU offline: time-zone-aware timestamps become UTC timestamps,
     // so date_trunc / CAST(... AS DATE) in the declarations work as in Python on UTC.
     const zoned = tableRowsOf(
@@ -108,12 +150,43 @@ export async function loadParquet(db, bytes) {
       ),
     );
     for (const { column_name: name } of zoned) {
-      const quoted = `"${name.replace(/"/g, '""')}"`;
-      await conn.query(`ALTER TABLE ${TABLE} ALTER ${quoted} SET DATA TYPE TIMESTAMP`);
+      await conn.query(`ALTER TABLE ${TABLE} ALTER ${quote(name)} SET DATA TYPE TIMESTAMP`);
     }
+  } catch (error) {
+    file.free();
+    throw error;
   } finally {
     await conn.close();
+  }
+  if (!split.deferred.length) {
     file.free();
+    return { deferred: [], fill: async () => {} };
+  }
+  let filled = null;
+  const fill = () => {
+    filled ??= fillDeferred(db, file, split).finally(() => file.free());
+    return filled;
+  };
+  return { deferred: split.deferred, fill };
+}
+
+/** Read the deferred columns and swap pp_data for the table with them too, in the file's
+ * column order (rows match by position: both tables hold the row groups in order). The
+ * caller loads no other table meanwhile. */
+async function fillDeferred(db, file, split) {
+  const conn = await db.connect();
+  try {
+    await conn.query(`DROP TABLE IF EXISTS ${DEFERRED}`);
+    const deferred = new Set(split.deferred.map((c) => c.name));
+    await insertColumns(conn, file, DEFERRED, [...deferred]);
+    const list = split.names.map((n) => `${deferred.has(n) ? "b" : "a"}.${quote(n)}`).join(", ");
+    await conn.query(`CREATE OR REPLACE TABLE ${FULL} AS SELECT ${list} FROM ${TABLE} a POSITIONAL JOIN ${DEFERRED} b`);
+    // one message to the worker: no query of another connection runs between the two
+    await conn.query(
+      `BEGIN; DROP TABLE ${DEFERRED}; DROP TABLE ${TABLE}; ALTER TABLE ${FULL} RENAME TO ${TABLE}; COMMIT`,
+    );
+  } finally {
+    await conn.close();
   }
 }
 

@@ -10,6 +10,7 @@ import { compileSql } from "./compile.js";
 import { loadParquet, loadQcTables, openDatabase, parquetMetadata, preloadParquet, TABLE } from "./db.js";
 import { h, replaceChildren } from "./dom.js";
 import { badgeText, headerFacts, hiddenNote } from "./formats.js";
+import { GROUP_FIRST } from "./grouping.js";
 import { GROUP_DOMAIN_KEY, GROUP_DOMAIN_SQL, groupDomain } from "./palettes.js";
 import { askToLoad, drawNotices } from "./prompt.js";
 import { drawOverview, drawViews } from "./render.js";
@@ -42,6 +43,9 @@ export const app = {
   source: null,
   renderCount: 0,
   cache: new Map(),
+  deferred: [], // bulky columns still null in pp_data (see db.js loadParquet)
+  fill: null, // loads them; null once started
+  filling: Promise.resolve(),
 };
 let renderToken = 0;
 let currentRender = Promise.resolve();
@@ -54,8 +58,28 @@ const status = (text) => {
   el("pp-status").textContent = text;
 };
 
-/** Rows of `text` with positional `params`, as plain objects. */
+/** The names SQL `text` may use as columns: its quoted identifiers and its bare words. */
+function sqlNames(text) {
+  const names = new Set();
+  for (const match of String(text).matchAll(/"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    names.add(match[1] === undefined ? match[2] : match[1].replace(/""/g, '"'));
+  }
+  return names;
+}
+
+/** Whether `text` may read a column still deferred (db.js loadParquet): it names one, or
+ * reads columns by pattern or every column of pp_data. */
+function readsDeferred(text) {
+  if (!app.deferred.length) return false;
+  if (/COLUMNS\s*\(|SELECT\s+\*\s+FROM\s+pp_data\b|\bpp_data\s*\.\s*\*/i.test(text)) return true;
+  const names = sqlNames(text);
+  return app.deferred.some((name) => names.has(name));
+}
+
+/** Rows of `text` with positional `params`, as plain objects (once every column it may read
+ * is loaded). */
 export async function sql(text, params = []) {
+  if (readsDeferred(text)) await fullTable();
   const conn = await app.db.connect();
   try {
     if (!params.length) return tableRows(await conn.query(text));
@@ -85,9 +109,73 @@ function pageState() {
   return imageViewState({ ...viewState(), image: state.image });
 }
 
+/** A `performance` measure named `pp:<name>` from `startMark` to now (bench_static_viewer.py
+ * reads them to say where a first draw's time goes). */
+function measure(name, startMark) {
+  try {
+    performance.measure(`pp:${name}`, startMark);
+  } catch {
+    // a mark cleared by the page: no measure
+  }
+}
+
+/** Columns the Issues page's declarations may name (requires, the names in their SQL, column
+ * controls) and the default grouping's: loaded before its first draw. */
+function issuesColumns() {
+  const names = new Set(GROUP_FIRST);
+  for (const widget of widgets.filter((w) => w.page === "issues")) {
+    for (const name of widget.requires || []) names.add(name);
+    for (const text of Object.values(widget.queries || {})) for (const name of sqlNames(text)) names.add(name);
+    for (const control of widget.controls || []) for (const option of control.options || []) names.add(option);
+  }
+  return names;
+}
+
+/** pp_data's columns and their DuckDB types, in table order. */
+async function tableColumns() {
+  const rows = await sql(
+    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+    [TABLE],
+  );
+  return Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
+}
+
+/** Run the widgets' prepare statements (tables some declarations read); those that read a
+ * deferred column run once it is loaded (fullTable). */
+async function prepareWidgets() {
+  for (const widget of widgets) {
+    if (missingColumns(widget, app.columns).length) continue;
+    for (const statement of widget.prepare || []) if (!readsDeferred(statement)) await sql(statement);
+  }
+}
+
+/** Resolves once pp_data holds every column: starts loading the deferred ones if needed. */
+function fullTable() {
+  if (app.fill) {
+    const fill = app.fill;
+    app.fill = null;
+    status(`Loading the rest of ${app.fileName} (${app.deferred.join(", ")}) ...`);
+    performance.mark("pp:fill-start");
+    app.filling = fill().then(async () => {
+      measure("deferred", "pp:fill-start");
+      app.deferred = [];
+      app.cache.clear();
+      app.columns = await tableColumns(); // the same columns, now in the file's order
+      await prepareWidgets();
+      status(`${app.fileName}: every column loaded`);
+    });
+  }
+  return app.filling;
+}
+
 async function loadTable(bytes, name) {
+  await app.filling.catch(() => {}); // a table still filling in is not swapped under a new one
   status(`Loading ${name} ...`);
-  await loadParquet(app.db, bytes);
+  performance.mark("pp:load-start");
+  const loaded = await loadParquet(app.db, bytes, issuesColumns());
+  const deferred = loaded.deferred.map((c) => c.name);
+  Object.assign(app, { deferred, fill: deferred.length ? loaded.fill : null });
+  measure("parquet", "pp:load-start");
   app.cache.clear();
   app.fileName = name;
   const footer = await parquetMetadata(bytes);
@@ -97,15 +185,11 @@ async function loadTable(bytes, name) {
     app.metadata = {};
   }
   await loadQcTables(app.db, app.metadata.qc);
-  const rows = await sql(
-    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-    [TABLE],
-  );
-  app.columns = Object.fromEntries(rows.map((r) => [r.column_name, r.data_type]));
-  for (const widget of widgets) {
-    if (missingColumns(widget, app.columns).length) continue;
-    for (const statement of widget.prepare || []) await sql(statement);
-  }
+  // the deferred columns too (typed as DuckDB reads them): no query reads them before they load
+  app.columns = { ...(await tableColumns()), ...Object.fromEntries(loaded.deferred.map((c) => [c.name, c.type])) };
+  performance.mark("pp:prepare-start");
+  await prepareWidgets();
+  measure("prepare", "pp:prepare-start");
   Object.assign(state, {
     group_col: await defaultGroupCol(app.columns, sql),
     filters: [],
@@ -190,7 +274,10 @@ async function runWidget(widget) {
   const compiled = compileWidget(widget, pageState(), app.columns);
   app.compiled[widget.id] = compiled;
   const data = {};
+  const started = `pp:widget-start:${widget.id}:${renderToken}`;
+  performance.mark(started);
   for (const [name, { sql: text, params }] of Object.entries(compiled)) data[name] = await cachedSql(text, params);
+  measure(`widget:${widget.id}`, started);
   app.results[widget.id] = data;
   const [domainSql, domainParams] = compileSql(GROUP_DOMAIN_SQL, viewState(), app.columns, {});
   const domain = groupDomain((await cachedSql(domainSql, domainParams)).map((r) => r.group));
@@ -294,6 +381,7 @@ async function renderWidgets() {
   const token = ++renderToken;
   const main = el("pp-widgets");
   const page = state.image ? "image" : state.mode === "issues" ? "issues" : "report";
+  if (page !== "issues") await fullTable(); // only the Issues page draws without them
   const shown = widgets.filter((w) => (w.page ?? "report") === page && !state.widgets_excluded.includes(w.id));
   const overview = state.mode === "overview" && !state.image;
   const frame = h("div", { class: overview ? "pp-grid" : "pp-full" });
@@ -351,6 +439,7 @@ async function renderWidgets() {
     document.body.dataset.renders = String(app.renderCount);
     status(`${app.fileName}: ${shown.length} widgets`);
     publish();
+    fullTable(); // the rest loads while the user reads the Issues page
   }
 }
 
@@ -360,6 +449,7 @@ async function loadFile(file) {
 }
 
 export async function exportCsv() {
+  await fullTable();
   const [text, params] = compileSql(`SELECT * FROM ${TABLE} WHERE {{where}}`, viewState(), app.columns, {});
   const rows = await sql(text, params);
   const csv = toCsv(Object.keys(app.columns), rows);
@@ -412,7 +502,9 @@ async function start() {
   const pending = source.kind === "local" ? fetchReport(source) : Promise.resolve(source.data ?? null);
   pending.catch(() => {});
   preloadParquet();
+  performance.mark("pp:start");
   app.db = await openDatabase();
+  measure("duckdb", "pp:start");
   drawSidebar(el("pp-sidebar"), { state, app, widgets, sql: cachedSql, loadFile, rerender, exportCsv });
   if (source.kind === "confirm") {
     askToLoad(el("pp-prompt"), source.url, () => loadConfirmed(source));
@@ -420,6 +512,7 @@ async function start() {
     return;
   }
   const data = await pending;
+  measure("fetch", "pp:start");
   if (source.kind === "local") app.source = source;
   if (data) await loadTable(data.bytes, data.name);
   else status("Open a PixelPatrol report (.parquet) with the file picker, or drop it on the page.");
