@@ -49,16 +49,16 @@ _PREPARE_LOCK = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
-def prepared(report: str, widget_id: str) -> bool:
+def prepared(report: str, widget_id: str, _widget: pw.Widget) -> bool:
     """Run one widget's ``prepare`` statements once per report, when it is first shown.
 
-    Lazily, so the first charts do not wait for every widget's pre-aggregation.
+    Lazily, so the first charts do not wait for every widget's pre-aggregation. Keyed by
+    ``widget_id``; ``_widget`` is its declaration (not hashed).
     """
-    widget = pw.load_widgets()[widget_id]
-    if widget.prepare:
+    if _widget.prepare:
         with _PREPARE_LOCK:
             con = connection(report)
-            pw.prepare_widgets(con, [widget], pw.table_columns(con, TABLE))
+            pw.prepare_widgets(con, [_widget], pw.table_columns(con, TABLE))
             _share_temporaries(con)
     return True
 
@@ -83,6 +83,18 @@ def _share_temporaries(con: duckdb.DuckDBPyConnection) -> None:
         quoted = '"' + str(name).replace('"', '""') + '"'
         con.execute(f"DROP VIEW temp.{quoted}")
         con.execute(_TEMP_VIEW.sub("CREATE VIEW ", str(definition), count=1))
+
+
+@st.cache_resource(show_spinner=False)
+def widgets() -> dict[str, pw.Widget]:
+    """Every widget declaration (built-in and installed), read once per viewer process."""
+    return pw.load_widgets()
+
+
+@st.cache_data(show_spinner=False)
+def default_group(report: str) -> str | None:
+    """The report's default group column (read once: it counts distinct values)."""
+    return pw.default_group_col(columns(report), connection(report).cursor())
 
 
 @st.cache_data(show_spinner=False)

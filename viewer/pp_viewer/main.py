@@ -13,8 +13,6 @@ from typing import Any
 
 import streamlit as st
 
-from pixel_patrol_base.viewing import widgets as pw
-
 from . import data, guard, header, pages, sidebar
 from . import state as ss
 
@@ -40,8 +38,8 @@ def _notices(slot: Any) -> None:
 def _page(report: str, launch_state: str) -> None:
     header.draw(data.metadata(report))
     columns = data.columns(report)
-    loaded = pw.load_widgets()
-    default_group = pw.default_group_col(columns, data.connection(report).cursor())
+    loaded = data.widgets()
+    default_group = data.default_group(report)
 
     def count_image(sql: str, params: list[object]) -> int:
         return int(data.query(report, sql, tuple(params)).column(0)[0].as_py())

@@ -61,7 +61,8 @@ Pending = Mapping[str, "Future[dict[str, pa.Table]]"]
 def _run_queries(
     report: str, columns: Mapping[str, str], widget: pw.Widget, current: pw.ViewState
 ) -> dict[str, pa.Table]:
-    data.prepared(report, widget.id)
+    if widget.prepare:  # none on the Issues page: its first draw asks for nothing more
+        data.prepared(report, widget.id, widget)
     compiled = pw.compile_widget(widget, current, columns)
     return {
         name: data.query(report, sql, tuple(params)) for name, (sql, params) in compiled.items()
