@@ -73,6 +73,15 @@ def test_every_widget_renders_in_both_modes(
     assert len(badges) == len(widgets), badges
     assert sum("one point = one image" in b for b in badges) >= 5
     opened = _app(monkeypatch, pipeline_report)
+    # a missing text reads as the static viewer's dash, never "None"
+    checked = 0
+    for table in (df.value for page in (full, opened) for df in page.dataframe):
+        for name in table.columns:
+            values = [v for v in table[name].tolist() if isinstance(v, str)]
+            if values and not values[0].startswith("data:image"):  # images may be empty
+                checked += 1
+                assert not table[name].isna().any(), (name, table[name].tolist())
+    assert checked > 10
     assert opened.session_state["pp_mode"] == "Issues"  # the default page
     assert {s.value for s in opened.subheader} >= {"QC issues", "Failed files", "Duplicates"}
     overview = _app(monkeypatch, pipeline_report, {"mode": "Overview"})

@@ -23,11 +23,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from pixel_patrol_base.errors import WidgetStateError
 from pixel_patrol_base.viewing import widgets as pw
+from pixel_patrol_base.viewing.widgets.formats import MISSING
 from pixel_patrol_base.viewing.widgets.model import ImageRef
 from pixel_patrol_base.viewing.widgets.palettes import GROUP_DOMAIN_SQL, apply_palette, group_domain
 
@@ -213,8 +215,12 @@ def _table(table: pa.Table, view: Mapping[str, Any]) -> None:
         elif fmt == "bytes":
             config[name] = st.column_config.NumberColumn(f"{label} (bytes)", format="localized")
         elif pa.types.is_nested(field.type):
-            texts = [None if v is None else str(v) for v in frame.column(i).to_pylist()]
+            texts = [MISSING if v is None else str(v) for v in frame.column(i).to_pylist()]
             frame = frame.set_column(i, name, pa.array(texts, pa.string()))
+            config[name] = st.column_config.TextColumn(label)
+        elif pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            # a missing text shows as the static viewer's dash, not as "None"
+            frame = frame.set_column(i, name, pc.fill_null(frame.column(i), MISSING))
             config[name] = st.column_config.TextColumn(label)
         else:
             config[name] = st.column_config.Column(label)
