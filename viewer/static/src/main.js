@@ -156,14 +156,20 @@ function fullTable() {
     app.fill = null;
     status(`Loading the rest of ${app.fileName} (${app.deferred.join(", ")}) ...`);
     performance.mark("pp:fill-start");
-    app.filling = fill().then(async () => {
-      measure("deferred", "pp:fill-start");
-      app.deferred = [];
-      app.cache.clear();
-      app.columns = await tableColumns(); // the same columns, now in the file's order
-      await prepareWidgets();
-      status(`${app.fileName}: every column loaded`);
-    });
+    app.filling = fill()
+      .then(async () => {
+        measure("deferred", "pp:fill-start");
+        app.deferred = [];
+        app.cache.clear();
+        app.columns = await tableColumns(); // the same columns, now in the file's order
+        await prepareWidgets();
+        status(`${app.fileName}: every column loaded`);
+      })
+      .catch((error) => {
+        // the views that need those columns then fail with DuckDB's message, each in its card
+        app.errors.push(String(error?.stack ? error.stack : error));
+        status(`Error loading the rest of ${app.fileName}: ${error.message || error}`);
+      });
   }
   return app.filling;
 }
