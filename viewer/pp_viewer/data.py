@@ -53,13 +53,13 @@ def prepared(report: str, widget_id: str, _widget: pw.Widget) -> bool:
     """Run one widget's ``prepare`` statements once per report, when it is first shown.
 
     Lazily, so the first charts do not wait for every widget's pre-aggregation. Keyed by
-    ``widget_id``; ``_widget`` is its declaration (not hashed).
+    ``widget_id``; ``_widget`` is its declaration (not hashed). Callers skip widgets
+    without ``prepare``.
     """
-    if _widget.prepare:
-        with _PREPARE_LOCK:
-            con = connection(report)
-            pw.prepare_widgets(con, [_widget], pw.table_columns(con, TABLE))
-            _share_temporaries(con)
+    with _PREPARE_LOCK:
+        con = connection(report)
+        pw.prepare_widgets(con, [_widget], pw.table_columns(con, TABLE))
+        _share_temporaries(con)
     return True
 
 
