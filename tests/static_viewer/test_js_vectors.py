@@ -78,3 +78,23 @@ def test_javascript_address_checks_reproduce_the_safety_vectors() -> None:
     assert wrong == []
     kinds = {c["expected"]["kind"] for c in cases if c["function"] == "data_source"}
     assert kinds == {"local", "confirm", "invalid"}
+
+
+def test_the_compilers_axes_and_reserved_names_are_pythons() -> None:
+    """compile.js spells out the dimension axes and reserved placeholders Python declares."""
+    from pixel_patrol_base.viewing import widgets as pw
+    from pixel_patrol_base.viewing.widgets.sql import RESERVED
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is missing; install Node.js (it also builds the static viewer)")
+    module = (resources.viewer_dir() / "static" / "src" / "compile.js").as_uri()
+    script = (
+        f"import({json.dumps(module)}).then((m) => "
+        "console.log(JSON.stringify({axes: m.AXES, reserved: m.RESERVED})))"
+    )
+    proc = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == {"axes": list(pw.DIM_AXES), "reserved": list(RESERVED)}
