@@ -43,7 +43,7 @@ export const app = {
   source: null,
   renderCount: 0,
   cache: new Map(),
-  deferred: [], // bulky columns still null in pp_data (see db.js loadParquet)
+  deferred: [], // columns not yet in pp_data (see db.js loadParquet); queries naming them wait
   fill: null, // loads them; null once started
   filling: Promise.resolve(),
 };
